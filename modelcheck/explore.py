@@ -1,0 +1,184 @@
+"""Level-synchronous breadth-first exploration.
+
+Every state of level L is expanded before any state of level L+1, and every
+new state is checked the moment it is found, so the first violation reported
+is one of minimal depth.  Parent links (state -> predecessor) let
+``modelcheck.trace`` rebuild the shortest path afterwards; labels are
+recovered by replaying, which keeps them out of the hot loop.
+"""
+
+from __future__ import annotations
+
+import gc
+import time
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field
+from typing import Any
+
+from modelcheck.model import Model
+from modelcheck.validate import diagnose_failure, sample_is_immutable
+
+#: How many expanded states pass between clock reads (limit and progress).
+_CLOCK_EVERY = 1024
+
+
+@dataclass
+class Stats:
+    distinct_states: int = 0
+    transitions: int = 0
+    #: Number of BFS levels seen, the initial states being level 1 (as TLC).
+    depth: int = 0
+    seconds: float = 0.0
+    frontier: int = 0
+
+    @property
+    def states_per_second(self) -> float:
+        return self.distinct_states / self.seconds if self.seconds > 0 else 0.0
+
+
+@dataclass
+class Outcome:
+    """What an exploration found.  ``verdict`` is ok, violation or incomplete."""
+
+    verdict: str
+    stats: Stats
+    #: The broken property's name ("deadlock" for a state with no successor).
+    property: str | None = None
+    #: Initial state first, violating state last; empty unless a violation.
+    path: list[Hashable] = field(default_factory=list)
+    #: Which limit ended an incomplete search.
+    limit: str | None = None
+
+
+Progress = Callable[[Stats], None]
+
+
+def explore(
+    model: Model,
+    *,
+    max_depth: int | None = None,
+    max_states: int | None = None,
+    time_limit: float | None = None,
+    deadlock: bool = False,
+    progress: Progress | None = None,
+) -> Outcome:
+    """Explore every reachable state of ``model`` breadth-first.
+
+    ``max_depth`` counts levels (initial states are level 1), ``time_limit``
+    is in seconds, ``deadlock`` makes a state without successors a violation,
+    and ``progress`` is called with the running Stats about once per thousand
+    expanded states.  Raises
+    ``SpecError`` when the spec misbehaves (an action or invariant raises, a
+    state is unhashable or mutable).
+    """
+    # Millions of long-lived tuples make the cyclic collector rescan the
+    # visited set over and over; states cannot form cycles, so pause it.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _explore(model, max_depth, max_states, time_limit, deadlock, progress)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _explore(
+    model: Model,
+    max_depth: int | None,
+    max_states: int | None,
+    time_limit: float | None,
+    deadlock: bool,
+    progress: Progress | None,
+) -> Outcome:
+    started = time.perf_counter()
+    stats = Stats()
+    parents: dict[Hashable, Hashable | None] = {}
+    invariants = list(model.invariants().items())
+    successors = model.successors
+
+    def finish(verdict: str, **kw: Any) -> Outcome:
+        stats.distinct_states = len(parents)
+        stats.seconds = time.perf_counter() - started
+        return Outcome(verdict, stats, **kw)
+
+    def path_to(state: Hashable) -> list[Hashable]:
+        path = [state]
+        while (state := parents[state]) is not None:
+            path.append(state)
+        path.reverse()
+        return path
+
+    def first_broken(state: Hashable) -> str | None:
+        for name, holds in invariants:
+            if not holds(state):
+                return name
+        return None
+
+    frontier: list[Hashable] = []
+    try:
+        for state in model.initial_states():
+            if state not in parents:
+                parents[state] = None
+                frontier.append(state)
+    except Exception as exc:
+        raise diagnose_failure(model, None, [], exc) from exc
+    sample_is_immutable(model, frontier, path_to)
+    stats.depth = 1 if frontier else 0
+    try:
+        for state in frontier:
+            if (broken := first_broken(state)) is not None:
+                return finish("violation", property=broken, path=[state])
+    except Exception as exc:
+        raise diagnose_failure(model, state, [state], exc) from exc
+
+    cap = max_states if max_states is not None else float("inf")
+    transitions = 0
+    expanded = 0
+    while frontier:
+        at_depth_limit = max_depth is not None and stats.depth >= max_depth
+        stats.frontier = len(frontier)
+        next_frontier: list[Hashable] = []
+        add = next_frontier.append
+        state = None
+        try:
+            for state in frontier:
+                before = transitions
+                for _label, nxt in successors(state):
+                    transitions += 1
+                    # Stuttering steps are common in TLA-style specs: skip
+                    # them before paying for a hash.
+                    if nxt is state or nxt in parents:
+                        continue
+                    # A new state past a limit means the search cannot finish.
+                    if at_depth_limit or len(parents) >= cap:
+                        stats.transitions = transitions
+                        limit = "max-depth" if at_depth_limit else "max-states"
+                        return finish("incomplete", limit=limit)
+                    parents[nxt] = state
+                    add(nxt)
+                    if invariants and (broken := first_broken(nxt)) is not None:
+                        stats.transitions = transitions
+                        stats.depth += 1
+                        return finish("violation", property=broken, path=path_to(nxt))
+                if deadlock and transitions == before:
+                    stats.transitions = transitions
+                    return finish("violation", property="deadlock", path=path_to(state))
+                expanded += 1
+                if not expanded % _CLOCK_EVERY:
+                    stats.transitions = transitions
+                    elapsed = time.perf_counter() - started
+                    if time_limit is not None and elapsed >= time_limit:
+                        return finish("incomplete", limit="time-limit")
+                    if progress is not None:
+                        stats.distinct_states = len(parents)
+                        stats.seconds = elapsed
+                        progress(stats)
+        except Exception as exc:
+            raise diagnose_failure(model, state, path_to(state), exc) from exc
+        if next_frontier:
+            sample_is_immutable(model, next_frontier, path_to)
+            stats.depth += 1
+        frontier = next_frontier
+    stats.transitions = transitions
+    return finish("ok")
+

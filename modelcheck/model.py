@@ -1,0 +1,69 @@
+"""The Model interface: the lowest layer, shaped like a TLA+ specification.
+
+A model is a set of initial states, a successor relation that labels every
+step with the action that took it, and named invariants.  States must be
+immutable and hashable; the explorer relies on it to deduplicate them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Iterable
+from typing import Any, TypeVar
+
+State = Hashable
+Predicate = Callable[[Any, Any], bool]
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def invariant(fn: F | None = None, *, name: str | None = None) -> Any:
+    """Mark a method ``(self, state) -> bool`` as a safety property.
+
+    The property's name in reports is ``name`` or the method's name.
+    Usable bare (``@invariant``) or with arguments (``@invariant(name="X")``).
+    """
+
+    def mark(f: F) -> F:
+        f.__modelcheck_invariant__ = name or f.__name__  # type: ignore[attr-defined]
+        return f
+
+    return mark(fn) if fn is not None else mark
+
+
+class Model:
+    """Base class for specs.  Subclasses override the three hooks below.
+
+    Parameters are the keyword arguments of ``__init__``; their annotations
+    (``int``, ``bool``, ``str`` or a ``Literal``) tell the command line how to
+    parse ``-p NAME=VALUE`` and their defaults are the shipped defaults.
+    """
+
+    #: Human-readable one-liner shown by ``modelcheck list``.
+    summary: str = ""
+
+    def initial_states(self) -> Iterable[State]:
+        raise NotImplementedError
+
+    def successors(self, state: State) -> Iterable[tuple[Any, State]]:
+        """Yield ``(action_label, next_state)`` for every enabled step."""
+        raise NotImplementedError
+
+    def invariants(self) -> dict[str, Callable[[State], bool]]:
+        """Named safety properties, bound to this model instance."""
+        found: dict[str, Callable[[State], bool]] = {}
+        for klass in reversed(type(self).__mro__):
+            for attr, value in vars(klass).items():
+                label = getattr(value, "__modelcheck_invariant__", None)
+                if label is not None:
+                    found[label] = getattr(self, attr)
+        return found
+
+    def describe_state(self, state: State) -> dict[str, Any]:
+        """Named fields of a state, for traces.  Override for nicer output."""
+        fields = getattr(state, "_fields", None)
+        if fields is not None:
+            return dict(zip(fields, state))
+        return {"state": state}
+
+    def explain(self, prop: str, state: State) -> str:
+        """Why ``prop`` fails in ``state``: one line for the trace's ending."""
+        return f"{prop} is false in the last state"

@@ -1,0 +1,82 @@
+"""Turning an exploration's outcome into what a user reads: text or JSON."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from modelcheck.explore import Outcome
+from modelcheck.model import Model
+from modelcheck.trace import Step, format_trace, label_path, trace_to_json
+
+EXIT_OK, EXIT_VIOLATION, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
+EXIT_CODES = {"ok": EXIT_OK, "violation": EXIT_VIOLATION, "incomplete": EXIT_INCOMPLETE}
+
+_LIMIT_HINTS = {
+    "max-depth": "raise --max-depth",
+    "max-states": "raise --max-states",
+    "time-limit": "raise --time-limit",
+}
+
+
+@dataclass
+class Report:
+    spec: str
+    params: dict[str, Any]
+    model: Model
+    outcome: Outcome
+
+    def __post_init__(self) -> None:
+        # Replaying the path proves it is a real behaviour of the model.
+        self.steps: list[Step] = label_path(self.model, self.outcome.path)
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_CODES[self.outcome.verdict]
+
+    @property
+    def explanation(self) -> str | None:
+        prop = self.outcome.property
+        if prop is None:
+            return None
+        if prop == "deadlock":
+            return "deadlock: the last state has no successor"
+        return self.model.explain(prop, self.outcome.path[-1])
+
+    def to_json(self) -> dict[str, Any]:
+        o, s = self.outcome, self.outcome.stats
+        return {
+            "spec": self.spec,
+            "params": self.params,
+            "verdict": o.verdict,
+            "property": o.property,
+            "explanation": self.explanation,
+            "limit": o.limit,
+            "distinct_states": s.distinct_states,
+            "transitions": s.transitions,
+            "depth": s.depth,
+            "seconds": round(s.seconds, 3),
+            "states_per_second": round(s.states_per_second),
+            "trace": trace_to_json(self.model, self.steps),
+        }
+
+    def to_text(self) -> str:
+        o, s = self.outcome, self.outcome.stats
+        params = ", ".join(f"{k}={v}" for k, v in self.params.items())
+        lines = [f"{self.spec}({params})"]
+        if o.verdict == "violation":
+            lines += [f"VIOLATION of {o.property}", "", format_trace(self.model, self.steps), ""]
+            lines.append(f"✗ {self.explanation}")
+        elif o.verdict == "ok":
+            names = ", ".join(self.model.invariants()) or "no invariants declared"
+            lines.append(f"ok: every reachable state checked ({names})")
+        else:
+            lines.append(
+                f"INCOMPLETE: stopped at the {o.limit} limit before the state space "
+                f"was exhausted ({_LIMIT_HINTS[o.limit or '']}); nothing is proven"
+            )
+        lines.append(
+            f"{s.distinct_states:,} distinct states, {s.transitions:,} transitions, "
+            f"depth {s.depth}, {s.seconds:.2f} s, {s.states_per_second:,.0f} states/s"
+        )
+        return "\n".join(lines)

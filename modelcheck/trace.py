@@ -1,0 +1,99 @@
+"""Counterexample traces: rebuilding labels by replay, text and JSON forms.
+
+The explorer keeps only parent links.  ``label_path`` replays the path on the
+model: each step must be an actual successor of the step before (and the
+first an initial state), which re-validates every counterexample before it
+is shown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from dataclasses import dataclass
+from itertools import pairwise
+from typing import Any
+
+from modelcheck.model import Model
+
+INITIAL = "Initial state"
+
+
+class ReplayError(AssertionError):
+    """A path did not replay on the model: a bug in the checker, not the spec."""
+
+
+@dataclass(frozen=True)
+class Step:
+    number: int
+    action: Any
+    state: Hashable
+
+
+def label_path(model: Model, path: list[Hashable]) -> list[Step]:
+    """Attach the action label of each step, proving the path is real."""
+    if not path:
+        return []
+    if path[0] not in set(model.initial_states()):
+        raise ReplayError("trace does not start in an initial state")
+    steps = [Step(1, INITIAL, path[0])]
+    for number, (before, after) in enumerate(pairwise(path), start=2):
+        label = next((lbl for lbl, nxt in model.successors(before) if nxt == after), None)
+        if label is None:
+            raise ReplayError(f"step {number} of the trace is not a transition of the model")
+        steps.append(Step(number, label, after))
+    return steps
+
+
+def show(value: Any) -> str:
+    """Compact, TLA+-flavoured rendering of a state component."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, frozenset):
+        return "{" + ", ".join(sorted(show(v) for v in value)) + "}"
+    if isinstance(value, dict):
+        return "[" + ", ".join(f"{show(k)}: {show(v)}" for k, v in value.items()) + "]"
+    if isinstance(value, tuple) and not hasattr(value, "_fields"):
+        return "(" + ", ".join(show(v) for v in value) + ")"
+    return repr(value) if not isinstance(value, tuple) else str(value)
+
+
+def format_trace(model: Model, steps: list[Step]) -> str:
+    """One numbered line per step; below it, the fields that step changed."""
+    lines: list[str] = []
+    width = len(str(len(steps)))
+    previous: dict[str, Any] = {}
+    for step in steps:
+        lines.append(f"{step.number:>{width}}. {step.action}")
+        fields = model.describe_state(step.state)
+        for name, value in fields.items():
+            if name not in previous or previous[name] != value:
+                lines.append(f"{'':>{width}}    {name} = {show(value)}")
+        previous = fields
+    return "\n".join(lines)
+
+
+def jsonable(value: Any) -> Any:
+    """A JSON-ready copy: tuples become lists, sets sorted lists, records dicts."""
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    fields = getattr(value, "_fields", None)
+    if fields is not None:
+        return {name: jsonable(v) for name, v in zip(fields, value)}
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (tuple, list)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, frozenset):
+        return sorted((jsonable(v) for v in value), key=repr)
+    return str(value)
+
+
+def trace_to_json(model: Model, steps: list[Step]) -> list[dict[str, Any]]:
+    return [
+        {
+            "step": step.number,
+            "action": str(step.action),
+            "state": jsonable(model.describe_state(step.state)),
+        }
+        for step in steps
+    ]

@@ -1,0 +1,115 @@
+"""Bad input at the command line: a message, exit status 2, no traceback."""
+
+import json
+import textwrap
+
+import pytest
+from click.testing import CliRunner
+
+from modelcheck.cli import main
+
+
+def run(*args):
+    return CliRunner().invoke(main, list(args))
+
+
+def write(tmp_path, body, name="spec.py"):
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(body))
+    return str(path)
+
+
+def assert_clean_error(result, *needles):
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    for needle in needles:
+        assert needle in result.output
+
+
+def test_list_names_shipped_specs_and_parameters():
+    result = run("list")
+    assert result.exit_code == 0
+    assert "two_phase" in result.output and "n=3" in result.output
+
+
+def test_missing_file(tmp_path):
+    assert_clean_error(run("check", str(tmp_path / "nope.py")), "does not exist")
+
+
+def test_unknown_shipped_name():
+    assert_clean_error(run("check", "no_such_spec"), "no spec 'no_such_spec'", "two_phase")
+
+
+def test_file_without_model(tmp_path):
+    assert_clean_error(run("check", write(tmp_path, "x = 1\n")), "defines no model")
+
+
+def test_syntax_error(tmp_path):
+    assert_clean_error(run("check", write(tmp_path, "def (:\n")), "syntax error")
+
+
+def test_unknown_parameter():
+    assert_clean_error(run("check", "two_phase", "-p", "rms=3"), "no parameter 'rms'", "n, bug")
+
+
+def test_wrong_type_and_bad_choice():
+    assert_clean_error(run("check", "two_phase", "-p", "n=three"), "not an integer")
+    assert_clean_error(run("check", "two_phase", "-p", "bug=maybe"), "not one of")
+    assert_clean_error(run("check", "two_phase", "-p", "n"), "expected NAME=VALUE")
+
+
+RAISING = """
+    from modelcheck import Model, invariant
+
+    class Spec(Model):
+        def initial_states(self):
+            yield 0
+
+        def successors(self, x):
+            if x < 2:
+                yield "Tick", x + 1
+            else:
+                yield from self.divide(x)
+
+        def divide(self, x):
+            yield "Divide", 1 // (x - x)
+"""
+
+
+def test_raising_action_names_action_state_and_trace(tmp_path):
+    result = run("check", write(tmp_path, RAISING))
+    assert_clean_error(result, "action divide raised ZeroDivisionError", "3. Tick")
+
+
+def test_debug_shows_traceback(tmp_path):
+    result = run("check", write(tmp_path, RAISING), "--debug")
+    assert result.exit_code == 2
+    assert "Traceback" in result.output
+
+
+UNHASHABLE = """
+    from modelcheck import Model
+
+    class Spec(Model):
+        def initial_states(self):
+            yield (0, [])
+
+        def successors(self, s):
+            return []
+"""
+
+
+def test_unhashable_state(tmp_path):
+    assert_clean_error(run("check", write(tmp_path, UNHASHABLE)), "unhashable")
+
+
+def test_limits_give_exit_3_and_never_ok():
+    result = run("check", "two_phase", "-p", "n=5", "--max-states", "100", "--json")
+    assert result.exit_code == 3
+    report = json.loads(result.output)
+    assert report["verdict"] == "incomplete" and report["limit"] == "max-states"
+
+
+@pytest.mark.parametrize("flag", ["--max-depth", "--max-states", "--time-limit"])
+def test_limits_must_be_positive(flag):
+    assert run("check", "two_phase", flag, "0").exit_code == 2
