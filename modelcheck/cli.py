@@ -8,6 +8,8 @@ import traceback
 
 import click
 
+from modelcheck.actors import FaultBudget, Protocol
+from modelcheck.actors.minimize import explore_fewest_faults
 from modelcheck.errors import SpecError
 from modelcheck.explore import explore
 from modelcheck.load import load, shipped
@@ -46,6 +48,19 @@ def main() -> None:
     help="Stop after this many seconds.",
 )
 @click.option("--deadlock", is_flag=True, help="Report a state with no successor as a violation.")
+@click.option(
+    "--writes", type=click.IntRange(min=0), metavar="K",
+    help="Actor specs: how many writes the client issues (default: the spec's).",
+)
+@click.option(
+    "--faults", metavar="KIND=N,...",
+    help="Actor specs: fault budget, e.g. power_loss=1,crash=1,partition=2,drop=0,"
+    "duplicate=0. Kinds not named get 0. Default: the spec's.",
+)
+@click.option(
+    "--minimize", type=click.Choice(["steps", "faults"]), default="steps", show_default=True,
+    help="Actor specs: shortest counterexample, or fewest faults first (then shortest).",
+)
 @click.option("--debug", is_flag=True, help="Show Python tracebacks for spec errors.")
 def check(
     spec: str,
@@ -55,6 +70,9 @@ def check(
     max_states: int | None,
     time_limit: float | None,
     deadlock: bool,
+    writes: int | None,
+    faults: str | None,
+    minimize: str,
     debug: bool,
 ) -> None:
     """Check every reachable state of SPEC.
@@ -73,7 +91,18 @@ def check(
         loaded = load(spec)
         values = loaded.resolve(list(params))
         model = loaded.build(values)
-        outcome = explore(
+        search = explore
+        if isinstance(model, Protocol):
+            model.configure(writes, FaultBudget.parse(faults) if faults is not None else None)
+            values = {**values, "writes": model.writes, "faults": str(model.faults)}
+            if minimize == "faults":
+                search = explore_fewest_faults
+        elif writes is not None or faults is not None or minimize != "steps":
+            raise SpecError(
+                f"{loaded.name} is a Model-level spec: --writes, --faults and --minimize "
+                "apply to actor specs (modelcheck.actors.Protocol)"
+            )
+        outcome = search(
             model,
             max_depth=max_depth,
             max_states=max_states,

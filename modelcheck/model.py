@@ -64,6 +64,10 @@ class Model:
             return dict(zip(fields, state))
         return {"state": state}
 
+    def action_details(self, action: Any) -> dict[str, Any]:
+        """Structured facts about an action label, for JSON traces."""
+        return {}
+
     def explain(self, prop: str, state: State) -> str:
         """Why ``prop`` fails in ``state``: one line for the trace's ending."""
         return f"{prop} is false in the last state"

@@ -53,7 +53,7 @@ def show(value: Any) -> str:
     if isinstance(value, dict):
         return "[" + ", ".join(f"{show(k)}: {show(v)}" for k, v in value.items()) + "]"
     if isinstance(value, tuple) and not hasattr(value, "_fields"):
-        return "(" + ", ".join(show(v) for v in value) + ")"
+        return "[" + ", ".join(show(v) for v in value) + "]"
     return repr(value) if not isinstance(value, tuple) else str(value)
 
 
@@ -66,7 +66,15 @@ def format_trace(model: Model, steps: list[Step]) -> str:
         lines.append(f"{step.number:>{width}}. {step.action}")
         fields = model.describe_state(step.state)
         for name, value in fields.items():
-            if name not in previous or previous[name] != value:
+            before = previous.get(name)
+            if before == value:
+                continue
+            if isinstance(value, dict):
+                changed = {k: v for k, v in value.items() if not isinstance(before, dict)
+                           or before.get(k) != v}
+                shown = "  ".join(f"{k}={show(v)}" for k, v in changed.items())
+                lines.append(f"{'':>{width}}    {name}: {shown}")
+            else:
                 lines.append(f"{'':>{width}}    {name} = {show(value)}")
         previous = fields
     return "\n".join(lines)
@@ -93,6 +101,7 @@ def trace_to_json(model: Model, steps: list[Step]) -> list[dict[str, Any]]:
         {
             "step": step.number,
             "action": str(step.action),
+            **(model.action_details(step.action) if step.number > 1 else {}),
             "state": jsonable(model.describe_state(step.state)),
         }
         for step in steps

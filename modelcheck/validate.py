@@ -78,7 +78,8 @@ def diagnose_failure(
 ) -> SpecError:
     """Explain an exception raised while expanding ``state`` (None: initial)."""
     if isinstance(exc, SpecError):
-        return exc
+        # Raised by the framework with its own diagnosis; add where it happened.
+        return SpecError(f"{exc}\n{_context(model, path)}") if path else exc
     if state is None:
         return SpecError(
             f"{_spec_name(model)}.initial_states() raised {_describe(exc, model)}"

@@ -1,0 +1,295 @@
+"""Nodes as protocol authors write them.
+
+A node class declares its fields and its handlers::
+
+    class Replica(Node):
+        role = Volatile("backup")        # lost on any crash
+        log = DurableLog()               # a file on disk
+        term = Durable(0)                # a one-value file on disk
+
+        @on("Append")
+        def on_append(self, msg): ...
+
+        @timeout
+        def become_primary(self): ...
+
+        def on_client_write(self, value): ...
+
+Handlers read and assign fields as ordinary attributes, ``send`` messages,
+``fsync`` files and ``ack`` client writes.  The framework runs each handler
+on a working copy built from the immutable state and freezes the result; an
+author never sees the global state, the network or the faults.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
+
+from modelcheck.actors import disk
+from modelcheck.actors.network import Message
+from modelcheck.errors import SpecError
+from modelcheck.validate import find_mutable
+
+if TYPE_CHECKING:
+    from modelcheck.actors.protocol import Protocol
+
+#: A node's immutable state: (volatile values, disk files).
+NodeState = tuple[tuple[Any, ...], tuple[disk.File, ...]]
+
+
+class Volatile:
+    """A field kept in memory: back to its default after any crash."""
+
+    def __init__(self, default: Any = None) -> None:
+        self.default = default
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, node: Node | None, owner: type) -> Any:
+        if node is None:
+            return self
+        return node._volatile[self.index]
+
+    def __set__(self, node: Node, value: Any) -> None:
+        node._check_writable()
+        node._volatile[self.index] = value
+
+    index = -1
+
+
+class Durable:
+    """A one-value file on disk.  Assignment writes it; ``fsync`` makes it stick."""
+
+    def __init__(self, default: Any = None) -> None:
+        self.default = default
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, node: Node | None, owner: type) -> Any:
+        if node is None:
+            return self
+        return disk.current(node._files[self.index])
+
+    def __set__(self, node: Node, value: Any) -> None:
+        node._check_writable()
+        node._files[self.index] = disk.write(node._files[self.index], value)
+
+    index = -1
+
+
+class DurableLog(Durable):
+    """An append-only file of entries (with truncation), read as a sequence."""
+
+    def __init__(self) -> None:
+        super().__init__(())
+
+    def __get__(self, node: Node | None, owner: type) -> Any:
+        if node is None:
+            return self
+        return LogView(node, self)
+
+    def __set__(self, node: Node, value: Any) -> None:
+        raise AttributeError(
+            f"{self.name} is a log: use {self.name}.append, .extend or .truncate"
+        )
+
+
+class LogView:
+    """What ``node.log`` returns: a read-only sequence that writes through."""
+
+    __slots__ = ("_node", "_field")
+
+    def __init__(self, node: Node, field: DurableLog) -> None:
+        self._node = node
+        self._field = field
+
+    @property
+    def entries(self) -> tuple[Any, ...]:
+        return disk.current(self._node._files[self._field.index])
+
+    def _write(self, entries: tuple[Any, ...]) -> None:
+        node, i = self._node, self._field.index
+        node._check_writable()
+        node._files[i] = disk.write(node._files[i], entries)
+
+    def append(self, entry: Any) -> None:
+        self._write(self.entries + (entry,))
+
+    def extend(self, entries: Any) -> None:
+        for entry in entries:
+            self.append(entry)
+
+    def truncate(self, length: int) -> None:
+        """Keep the first ``length`` entries."""
+        if length < len(self.entries):
+            self._write(self.entries[:length])
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def __getitem__(self, index: Any) -> Any:
+        return self.entries[index]
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.entries)
+
+    def __eq__(self, other: object) -> bool:
+        return self.entries == (other.entries if isinstance(other, LogView) else other)
+
+    def __repr__(self) -> str:
+        return repr(list(self.entries))
+
+
+def on(kind: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """Mark a method ``(self, msg)`` as the handler of messages of ``kind``."""
+
+    def mark(fn: Callable[..., None]) -> Callable[..., None]:
+        fn.__modelcheck_receives__ = kind  # type: ignore[attr-defined]
+        return fn
+
+    return mark
+
+
+def timeout(fn: Callable[..., None]) -> Callable[..., None]:
+    """Mark a method ``(self)`` as a local event that may fire at any moment.
+
+    A timeout that changes nothing and sends nothing is not a step.
+    """
+    fn.__modelcheck_timeout__ = True  # type: ignore[attr-defined]
+    return fn
+
+
+class Node:
+    """Base class of a protocol's nodes.  See the module docstring."""
+
+    # Filled in per subclass by __init_subclass__.
+    _volatile_fields: tuple[Volatile, ...] = ()
+    _durable_fields: tuple[Durable, ...] = ()
+    _receivers: dict[str, str] = {}
+    _timeouts: tuple[str, ...] = ()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        volatile: dict[str, Volatile] = {}
+        durable: dict[str, Durable] = {}
+        receivers: dict[str, str] = {}
+        timeouts: dict[str, None] = {}
+        for klass in reversed(cls.__mro__):
+            for name, value in vars(klass).items():
+                if isinstance(value, Durable):
+                    durable[name] = value
+                elif isinstance(value, Volatile):
+                    volatile[name] = value
+                elif (kind := getattr(value, "__modelcheck_receives__", None)) is not None:
+                    receivers[kind] = name
+                elif getattr(value, "__modelcheck_timeout__", False):
+                    timeouts[name] = None
+        for i, field in enumerate(volatile.values()):
+            field.index = i
+        for i, field in enumerate(durable.values()):
+            field.index = i
+        cls._volatile_fields = tuple(volatile.values())
+        cls._durable_fields = tuple(durable.values())
+        cls._receivers = receivers
+        cls._timeouts = tuple(timeouts)
+
+    # --- what handlers use -------------------------------------------------
+
+    name: str
+    protocol: Protocol
+
+    @property
+    def peers(self) -> list[str]:
+        """Every other node's name."""
+        return [n for n in self.protocol.node_names if n != self.name]
+
+    @property
+    def majority(self) -> int:
+        return len(self.protocol.node_names) // 2 + 1
+
+    def send(self, to: str, kind: str, **body: Any) -> None:
+        self._check_writable()
+        if to not in self.protocol.node_names:
+            raise SpecError(
+                f"node {self.name} sent {kind} to unknown node {to!r} "
+                f"(nodes: {', '.join(self.protocol.node_names)})"
+            )
+        for field, value in body.items():
+            if (problem := find_mutable(value, f"field {field}")) is not None:
+                raise SpecError(f"node {self.name} sent {kind} whose {problem}: use a tuple")
+        self._outbox.append(Message(self.name, to, kind, tuple(sorted(body.items()))))
+
+    def broadcast(self, kind: str, **body: Any) -> None:
+        """Send to every peer."""
+        for peer in self.peers:
+            self.send(peer, kind, **body)
+
+    def fsync(self, *fields: str) -> None:
+        """Make the named durable fields (all, if none named) survive power loss."""
+        self._check_writable()
+        by_name = {f.name: f for f in self._durable_fields}
+        for name in fields or by_name:
+            if name not in by_name:
+                raise SpecError(f"node {self.name}: fsync of {name!r}, which is not a durable field")
+            i = by_name[name].index
+            self._files[i] = disk.fsync(self._files[i])
+
+    def ack(self, value: Any, position: int) -> None:
+        """Tell the client its write ``value`` is durable at ``position`` (1-based)."""
+        self._check_writable()
+        self._acks.append((value, position))
+
+    # --- hooks a node class may define ------------------------------------
+
+    def on_start(self) -> None:
+        """Runs when the process starts: at the beginning and after each restart."""
+
+    def committed(self) -> tuple[Any, ...] | None:
+        """The prefix this node considers committed (for the durability check).
+
+        None: the node exposes no committed prefix.
+        """
+        return None
+
+    # --- working copies (framework side) ----------------------------------
+
+    _volatile: list[Any]
+    _files: list[disk.File]
+    _outbox: list[Message]
+    _acks: list[tuple[Any, int]]
+    _writable: bool
+
+    @classmethod
+    def _thaw(cls, name: str, protocol: Protocol, state: NodeState, writable: bool) -> Node:
+        node = cls.__new__(cls)
+        node.name = name
+        node.protocol = protocol
+        node._volatile = list(state[0])
+        node._files = list(state[1])
+        node._outbox = []
+        node._acks = []
+        node._writable = writable
+        return node
+
+    def _freeze(self) -> NodeState:
+        return tuple(self._volatile), tuple(self._files)
+
+    def _check_writable(self) -> None:
+        if not self._writable:
+            raise SpecError(
+                f"node {self.name} was changed while being inspected "
+                "(committed() and invariants must only read)"
+            )
+
+    @classmethod
+    def _initial(cls) -> NodeState:
+        return (
+            tuple(f.default for f in cls._volatile_fields),
+            tuple(disk.fresh(f.default) for f in cls._durable_fields),
+        )
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name}>"

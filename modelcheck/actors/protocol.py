@@ -1,0 +1,348 @@
+"""Compiling nodes, network, client and faults into a Model.
+
+The global state is the tuple ``(nodes, network, isolated, client, used)``:
+
+* ``nodes``    one NodeState per node, in name order;
+* ``network``  the bag of messages in flight (a sorted tuple);
+* ``isolated`` the set of nodes cut off from the rest and from the client;
+* ``client``   ``(next_write, acked)``: the next value the client will write
+               and the frozenset of ``(value, position)`` acknowledgements;
+* ``used``     how many faults of each kind have happened (FaultBudget order).
+
+Every step is one of: deliver a message, fire a node's timeout, the client
+writes to a node, or a fault (crash, power loss, partition, heal, drop,
+duplicate) within the budget.
+"""
+
+from __future__ import annotations
+
+import string
+import traceback
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from itertools import combinations, product
+from typing import Any
+
+from modelcheck.actors import disk
+from modelcheck.actors.faults import FaultBudget
+from modelcheck.actors.network import Bag, Message, connected, distinct, put, take
+from modelcheck.actors.node import Node, NodeState
+from modelcheck.errors import SpecError
+from modelcheck.model import Model
+from modelcheck.trace import jsonable, show
+from modelcheck.validate import find_mutable
+
+GlobalState = tuple[tuple[NodeState, ...], Bag, frozenset, tuple[int, frozenset], tuple[int, ...]]
+POWER_LOSS, CRASH, PARTITION, DROP, DUPLICATE = range(5)
+FAULT_KINDS = ("power_loss", "crash", "partition", "drop", "duplicate")
+
+
+@dataclass(frozen=True)
+class Action:
+    """A step's label.  ``kind`` is deliver, timeout, write, or a fault kind."""
+
+    kind: str
+    node: str | None = None
+    message: Message | None = None
+    detail: str = ""
+
+    @property
+    def is_fault(self) -> bool:
+        return self.kind in FAULT_KINDS or self.kind == "heal"
+
+    def __str__(self) -> str:
+        m = self.message
+        match self.kind:
+            case "deliver":
+                return f"{m.src} → {m.dst}  {m!r}"
+            case "timeout":
+                return f"{self.node}: {self.detail}"
+            case "write":
+                return f"client → {self.node}  write {self.detail}"
+            case "crash":
+                return f"💥 {self.node} crashes (kill -9) and restarts: memory lost, disk kept"
+            case "power_loss":
+                return f"⚡ {self.node} power loss and restart: {self.detail}"
+            case "partition":
+                return f"✂ partition {self.detail}"
+            case "heal":
+                return "∞ partition healed"
+            case "drop":
+                return f"✉ lost in the network: {m.src} → {m.dst}  {m!r}"
+            case "duplicate":
+                return f"✉ duplicated by the network: {m.src} → {m.dst}  {m!r}"
+        return self.kind
+
+
+class World:
+    """A read-only view of a global state, for invariants."""
+
+    def __init__(self, protocol: Protocol, state: GlobalState) -> None:
+        nodes, network, isolated, client, _used = state
+        self.nodes = {
+            name: protocol.node._thaw(name, protocol, ns, writable=False)
+            for name, ns in zip(protocol.node_names, nodes)
+        }
+        self.network = network
+        self.isolated = isolated
+        self.acked = client[1]
+
+
+class Protocol(Model):
+    """Base class of actor-level specs.
+
+    A subclass names its node class (``node = Replica``) and takes its own
+    parameters in ``__init__``, calling ``super().__init__(nodes)``.
+    Invariants are methods ``(self, world) -> bool`` marked ``@invariant``;
+    durability is built in when the node class defines ``committed``.
+    """
+
+    node: type[Node]
+    #: Defaults for ``--writes`` and ``--faults``.
+    default_writes = 2
+    default_faults = "power_loss=1,partition=2"
+
+    def __init__(self, nodes: int = 3) -> None:
+        if not 1 <= nodes <= 26:
+            raise ValueError("nodes must be between 1 and 26")
+        self.node_names = tuple(string.ascii_uppercase[:nodes])
+        self.node_index = {name: i for i, name in enumerate(self.node_names)}
+        self.writes = self.default_writes
+        self.faults = FaultBudget.parse(self.default_faults)
+        #: With --minimize faults: the most fault events of any kind together.
+        self.max_total_faults: int | None = None
+
+    def configure(
+        self, writes: int | None = None, faults: FaultBudget | None = None,
+    ) -> None:
+        if writes is not None:
+            self.writes = writes
+        if faults is not None:
+            self.faults = faults
+
+    # --- Model interface ---------------------------------------------------
+
+    def initial_states(self) -> Iterator[GlobalState]:
+        nodes = []
+        for name in self.node_names:
+            node = self.node._thaw(name, self, self.node._initial(), writable=True)
+            self._call(node, "on_start", ())
+            if node._outbox or node._acks:
+                raise SpecError(f"node {name}: on_start may not send or acknowledge")
+            nodes.append(node._freeze())
+        yield (tuple(nodes), (), frozenset(), (1, frozenset()), (0,) * len(FAULT_KINDS))
+
+    def successors(self, s: GlobalState) -> Iterator[tuple[Action, GlobalState]]:
+        nodes, bag, isolated, client, used = s
+        limits = self.faults.limits()
+        fault_room = self.max_total_faults is None or sum(used) < self.max_total_faults
+
+        def may(kind: int) -> bool:
+            return fault_room and used[kind] < limits[kind]
+
+        def spend(kind: int) -> tuple[int, ...]:
+            return used[:kind] + (used[kind] + 1,) + used[kind + 1 :]
+
+        for m in distinct(bag):
+            rest = take(bag, m)
+            if connected(isolated, m.src, m.dst):
+                handler = self.node._receivers.get(m.kind)
+                if handler is None:
+                    raise SpecError(f"node {m.dst} has no handler for {m.kind} messages (@on({m.kind!r}))")
+                nxt = self._run(s, self.node_index[m.dst], handler, (m,), rest, client)
+                if nxt is not None:
+                    yield Action("deliver", m.dst, m), nxt
+            if may(DROP):
+                yield Action("drop", m.dst, m), (nodes, rest, isolated, client, spend(DROP))
+            if may(DUPLICATE):
+                yield Action("duplicate", m.dst, m), (nodes, put(bag, [m]), isolated, client, spend(DUPLICATE))
+
+        for i, name in enumerate(self.node_names):
+            for handler in self.node._timeouts:
+                nxt = self._run(s, i, handler, (), bag, client)
+                if nxt is not None:
+                    yield Action("timeout", name, detail=handler), nxt
+
+        next_write, acked = client
+        if next_write <= self.writes:
+            issued = (next_write + 1, acked)
+            for i, name in enumerate(self.node_names):
+                if name not in isolated:
+                    nxt = self._run(s, i, "on_client_write", (next_write,), bag, issued)
+                    # A node that ignores the request still consumed it.
+                    yield Action("write", name, detail=str(next_write)), nxt or (
+                        nodes, bag, isolated, issued, used
+                    )
+
+        for i, name in enumerate(self.node_names):
+            if may(CRASH):
+                yield Action("crash", name), self._restart(s, i, nodes[i][1], spend(CRASH))
+            if may(POWER_LOSS):
+                files = nodes[i][1]
+                for kept in product(*(disk.survivors(f) for f in files)):
+                    synced = tuple(disk.fresh(v) for v in kept)
+                    detail = self._describe_loss(files, kept)
+                    yield (
+                        Action("power_loss", name, detail=detail),
+                        self._restart(s, i, synced, spend(POWER_LOSS)),
+                    )
+
+        if may(PARTITION):
+            for size in range(1, len(self.node_names)):
+                for cut in combinations(self.node_names, size):
+                    side = frozenset(cut)
+                    if side != isolated:
+                        rest = [n for n in self.node_names if n not in side]
+                        detail = f"{{{', '.join(cut)}}} | {{{', '.join(rest)}, client}}"
+                        yield Action("partition", detail=detail), (
+                            nodes, bag, side, client, spend(PARTITION)
+                        )
+        if isolated:
+            yield Action("heal"), (nodes, bag, frozenset(), client, used)
+
+    def invariants(self) -> dict[str, Callable[[GlobalState], bool]]:
+        found: dict[str, Callable[[GlobalState], bool]] = {}
+        if self.node.committed is not Node.committed:
+            found["durability"] = lambda s: self.lost_write(s) is None
+        for name, check in super().invariants().items():
+            found[name] = lambda s, check=check: check(World(self, s))
+        return found
+
+    # --- durability ----------------------------------------------------------
+
+    def lost_write(self, s: GlobalState) -> str | None:
+        """Why an acknowledged write is lost in ``s``, or None if none is."""
+        nodes, _bag, _isolated, (_next, acked), _used = s
+        if not acked:
+            return None
+        by_position: dict[int, Any] = {}
+        for value, position in sorted(acked, key=repr):
+            if position in by_position and by_position[position] != value:
+                return (
+                    f"write {show(by_position[position])} and write {show(value)} were both "
+                    f"acknowledged at position {position}: one of them is lost"
+                )
+            by_position[position] = value
+        for name, ns in zip(self.node_names, nodes):
+            view = self.node._thaw(name, self, ns, writable=False)
+            prefix = self._call(view, "committed", ())
+            if prefix is None:
+                continue
+            for position, value in sorted(by_position.items()):
+                if position <= len(prefix) and prefix[position - 1] != value:
+                    return (
+                        f"write {show(value)} was acknowledged at position {position}, but "
+                        f"node {name} has committed {show(prefix[position - 1])} there: "
+                        f"write {show(value)} is lost"
+                    )
+        return None
+
+    def explain(self, prop: str, s: GlobalState) -> str:
+        if prop == "durability":
+            return f"durability broken: {self.lost_write(s)}"
+        return f"{prop} is false in the last state"
+
+    # --- running handlers -----------------------------------------------------
+
+    def _call(self, node: Node, handler: str, args: tuple[Any, ...]) -> Any:
+        method = getattr(node, handler, None)
+        if method is None:
+            raise SpecError(f"node {node.name} has no {handler} method")
+        try:
+            return method(*args)
+        except SpecError as exc:
+            raise SpecError(f"in {handler} of node {node.name}: {exc}") from exc
+        except Exception as exc:
+            frame = traceback.extract_tb(exc.__traceback__)[-1]
+            raise SpecError(
+                f"handler {handler} of node {node.name} raised {type(exc).__name__}: {exc}\n"
+                f"  at {frame.filename}:{frame.lineno}\n    {frame.line}"
+            ) from exc
+
+    def _run(
+        self, s: GlobalState, i: int, handler: str, args: tuple[Any, ...],
+        bag: Bag, client: tuple[int, frozenset],
+    ) -> GlobalState | None:
+        """Node ``i`` runs ``handler``; None if that changes nothing at all."""
+        nodes, _bag, isolated, _client, used = s
+        name = self.node_names[i]
+        before = nodes[i]
+        node = self.node._thaw(name, self, before, writable=True)
+        self._call(node, handler, args)
+        after = node._freeze()
+        if after != before:
+            self._check_fields(node, handler, before, after)
+        acked = client[1]
+        if node._acks and name not in isolated:
+            acked = acked | frozenset(node._acks)
+        if after == before and not node._outbox and acked is client[1] and bag is _bag:
+            return None
+        new_nodes = nodes[:i] + (after,) + nodes[i + 1 :]
+        return (new_nodes, put(bag, node._outbox), isolated, (client[0], acked), used)
+
+    def _restart(
+        self, s: GlobalState, i: int, files: tuple[disk.File, ...], used: tuple[int, ...]
+    ) -> GlobalState:
+        nodes, bag, isolated, client, _used = s
+        fresh_volatile = self.node._initial()[0]
+        node = self.node._thaw(self.node_names[i], self, (fresh_volatile, files), writable=True)
+        self._call(node, "on_start", ())
+        new_nodes = nodes[:i] + (node._freeze(),) + nodes[i + 1 :]
+        return (new_nodes, bag, isolated, client, used)
+
+    def _check_fields(self, node: Node, handler: str, before: NodeState, after: NodeState) -> None:
+        fields = [(f.name, v) for f, v in zip(node._volatile_fields, after[0])]
+        fields += [(f.name, disk.current(v)) for f, v in zip(node._durable_fields, after[1])]
+        for field, value in fields:
+            if (problem := find_mutable(value, f"field {field}")) is not None:
+                raise SpecError(
+                    f"handler {handler} of node {node.name} left {problem}. Node fields "
+                    "must hold immutable values (tuples, frozensets): assign a new value "
+                    "instead of changing one in place"
+                )
+
+    def _describe_loss(self, files: tuple[disk.File, ...], kept: tuple[Any, ...]) -> str:
+        losses = []
+        for field, file, value in zip(self.node._durable_fields, files, kept):
+            now = disk.current(file)
+            if value == now:
+                continue
+            if isinstance(now, tuple) and now[: len(value)] == value:
+                lost = range(len(value) + 1, len(now) + 1)
+                where = f"{lost[0]}..{lost[-1]}" if len(lost) > 1 else f"{lost[0]}"
+                losses.append(f"unsynced {field.name}[{where}] lost")
+            else:
+                losses.append(f"{field.name} rolls back from {show(now)} to {show(value)}")
+        return "; ".join(losses) or "every write had reached the disk, nothing lost"
+
+    def action_details(self, action: Action) -> dict[str, Any]:
+        details: dict[str, Any] = {"kind": action.kind, "fault": action.is_fault}
+        if action.node is not None:
+            details["node"] = action.node
+        if action.message is not None:
+            m = action.message
+            details["message"] = {"src": m.src, "dst": m.dst, "type": m.kind,
+                                  "fields": jsonable(m.fields())}
+        if action.detail:
+            details["detail"] = action.detail
+        return details
+
+    # --- traces -----------------------------------------------------------------
+
+    def describe_state(self, s: GlobalState) -> dict[str, Any]:
+        nodes, bag, isolated, (next_write, acked), used = s
+        described: dict[str, Any] = {}
+        for name, (volatile, files) in zip(self.node_names, nodes):
+            fields: dict[str, Any] = dict(
+                zip((f.name for f in self.node._volatile_fields), volatile)
+            )
+            for f, file in zip(self.node._durable_fields, files):
+                text = show(disk.current(file))
+                if not disk.is_synced(file):
+                    older = " or ".join(show(v) for v in file[:-1])
+                    text += f" (unsynced; may revert to {older})"
+                fields[f.name] = text
+            described[name] = fields
+        acks = sorted(acked, key=lambda a: (a[1], repr(a[0])))
+        described["client"] = {"acked": ", ".join(f"{show(v)}@{p}" for v, p in acks) or "nothing"}
+        return described
