@@ -1,0 +1,319 @@
+"""Raft: leader election and log replication, after Figure 2 of Ongaro and
+Ousterhout, "In Search of an Understandable Consensus Algorithm" (2014).
+
+Every server starts as a follower.  A follower or candidate whose election
+timeout fires starts an election in the next term, unless that term would
+exceed ``terms``.  A candidate with votes from a majority becomes leader; the
+leader appends client writes to its log, replicates them with AppendEntries
+and, once a majority stores an entry of its own term, commits it and every
+entry before it, then acknowledges the client.  Log indexes are 1-based, as
+in the paper: entry ``i`` is ``log[i - 1]``.
+
+What reaches stable storage when, by parameter ``fsync``:
+
+``always``
+    currentTerm, votedFor and the log are fsynced before a server replies
+    to any RPC and before the leader acknowledges a client: Figure 2's
+    "updated on stable storage before responding to RPCs".
+``log_async``
+    currentTerm and votedFor are fsynced whenever they change; log entries
+    are not: a follower acknowledges appended entries before they reach the
+    disk, and the leader counts its own unsynced entry in the majority.
+``never``
+    nothing is fsynced.
+
+A power loss keeps any prefix of each file's unsynced writes, so under
+``log_async`` one follower of a majority can forget an entry it
+acknowledged, and a pair that lacks the entry elects a leader that commits a
+different write at the same position: the acknowledged write is lost
+(``durability``).  Under ``never`` a server can also forget its vote, and two
+leaders are elected in one term (``election_safety``).  ``check`` selects the
+properties checked, so that either counterexample can be shown on its own.
+
+Modelling choices, to keep the state space finite and small:
+
+* Messages in flight are a bag and nothing is lost unless ``--faults drop``
+  says so, so a message is sent once, never retransmitted.  Heartbeats that
+  carry nothing new change nothing without clocks, so the leader sends
+  AppendEntries only upon election (Figure 2's initial heartbeat) and when
+  a follower lacks entries: after each send it advances nextIndex as though
+  the entries had arrived (pipelining), and a failure response brings it
+  back down.  Followers learn leaderCommit from those messages.
+* Leader-only and candidate-only state is cleared when a server steps down
+  (Figure 2 reinitialises it after each election anyway).
+"""
+
+from __future__ import annotations
+
+from typing import Literal, NamedTuple
+
+from modelcheck import invariant
+from modelcheck.actors import Durable, DurableLog, Node, Protocol, Volatile, on, timeout
+
+
+class Entry(NamedTuple):
+    """A log entry: the term in which the leader received it, and the write."""
+
+    term: int
+    value: int
+
+    def __repr__(self) -> str:
+        return f"t{self.term}:{self.value}"
+
+
+class Server(Node):
+    # Persistent state on all servers.
+    current_term = Durable(0)
+    voted_for = Durable(None)
+    log = DurableLog()  # of Entry
+
+    # Volatile state on all servers.
+    role = Volatile("follower")  # follower, candidate or leader
+    commit_index = Volatile(0)
+    # Volatile state on candidates: who granted a vote in current_term.
+    votes = Volatile(frozenset())
+    # Volatile state on leaders, one slot per server in name order.
+    next_index = Volatile(())
+    match_index = Volatile(())
+
+    # --- helpers --------------------------------------------------------------
+
+    def term_at(self, index: int) -> int:
+        """The term of entry ``index``; 0 for index 0, before the first entry."""
+        return self.log[index - 1].term if index else 0
+
+    def persist(self) -> None:
+        """Put what the ``fsync`` parameter says on stable storage."""
+        match self.protocol.fsync:
+            case "always":
+                self.fsync()
+            case "log_async":
+                self.fsync("current_term", "voted_for")
+
+    def observe_term(self, term: int) -> None:
+        """Rules for all servers: if an RPC request or response contains term
+        T > currentTerm, set currentTerm = T and convert to follower."""
+        if term > self.current_term:
+            self.current_term, self.voted_for = term, None
+            self.persist()
+            self.become_follower()
+
+    def become_follower(self) -> None:
+        self.role, self.votes, self.next_index, self.match_index = "follower", frozenset(), (), ()
+
+    def slot(self, name: str) -> int:
+        return self.protocol.node_index[name]
+
+    def set_slot(self, values: tuple[int, ...], name: str, value: int) -> tuple[int, ...]:
+        i = self.slot(name)
+        return values[:i] + (value,) + values[i + 1 :]
+
+    # --- elections --------------------------------------------------------------
+
+    @timeout
+    def election_timeout(self) -> None:
+        """Followers and candidates: if the election timeout elapses, start an
+        election.  Leaders have none; no election goes past term ``terms``."""
+        if self.role == "leader" or self.current_term >= self.protocol.terms:
+            return
+        # Candidates, on conversion: increment currentTerm, vote for self,
+        # send RequestVote RPCs to all other servers.
+        self.current_term += 1
+        self.voted_for = self.name
+        self.persist()
+        self.role, self.votes = "candidate", frozenset({self.name})
+        for peer in self.peers:
+            self.send(
+                peer, "RequestVote", term=self.current_term,
+                last_log_index=len(self.log), last_log_term=self.term_at(len(self.log)),
+            )
+        self.become_leader_if_elected()  # a cluster of one elects itself
+
+    @on("RequestVote")
+    def on_request_vote(self, msg) -> None:
+        self.observe_term(msg.term)
+        # RequestVote receiver: 1. reply false if term < currentTerm;
+        # 2. grant the vote if votedFor is null or candidateId, and the
+        # candidate's log is at least as up-to-date as the receiver's (§5.4.1:
+        # the later last term wins; with equal last terms, the longer log).
+        up_to_date = (msg.last_log_term, msg.last_log_index) >= (
+            self.term_at(len(self.log)), len(self.log)
+        )
+        granted = (
+            msg.term == self.current_term
+            and self.voted_for in (None, msg.src)
+            and up_to_date
+        )
+        if granted:
+            self.voted_for = msg.src
+            self.persist()
+        self.send(msg.src, "RequestVoteResponse", term=self.current_term, vote_granted=granted)
+
+    @on("RequestVoteResponse")
+    def on_request_vote_response(self, msg) -> None:
+        self.observe_term(msg.term)
+        if self.role == "candidate" and msg.term == self.current_term and msg.vote_granted:
+            self.votes |= {msg.src}
+            self.become_leader_if_elected()
+
+    def become_leader_if_elected(self) -> None:
+        """Candidates: if votes received from a majority of servers, become leader."""
+        if len(self.votes) < self.majority:
+            return
+        n = len(self.protocol.node_names)
+        self.role, self.votes = "leader", frozenset()
+        # Reinitialised after election: nextIndex to last log index + 1,
+        # matchIndex to 0.
+        self.next_index, self.match_index = (len(self.log) + 1,) * n, (0,) * n
+        # Upon election: send initial empty AppendEntries RPCs (heartbeat).
+        for peer in self.peers:
+            self.send_append_entries(peer)
+
+    # --- log replication ----------------------------------------------------------
+
+    def on_client_write(self, value: int) -> None:
+        """Leaders: if command received from client, append entry to local log;
+        respond once it is committed.  Other servers ignore the client."""
+        if self.role != "leader":
+            return
+        self.log.append(Entry(self.current_term, value))
+        self.persist()
+        self.advance_commit_index()  # a cluster of one commits at once
+
+    @timeout
+    def replicate(self) -> None:
+        """Leaders: if last log index >= nextIndex for a follower, send
+        AppendEntries RPC with log entries starting at nextIndex."""
+        if self.role != "leader":
+            return
+        for peer in self.peers:
+            if len(self.log) >= self.next_index[self.slot(peer)]:
+                self.send_append_entries(peer)
+
+    def send_append_entries(self, peer: str) -> None:
+        prev = self.next_index[self.slot(peer)] - 1
+        self.send(
+            peer, "AppendEntries", term=self.current_term,
+            prev_log_index=prev, prev_log_term=self.term_at(prev),
+            entries=tuple(self.log[prev:]), leader_commit=self.commit_index,
+        )
+        # Pipelining: assume the entries arrive; a failure brings nextIndex back.
+        self.next_index = self.set_slot(self.next_index, peer, len(self.log) + 1)
+
+    @on("AppendEntries")
+    def on_append_entries(self, msg) -> None:
+        self.observe_term(msg.term)
+
+        def reply(success: bool, **index: int) -> None:
+            self.persist()
+            self.send(
+                msg.src, "AppendEntriesResponse", term=self.current_term, success=success, **index
+            )
+
+        # 1. Reply false if term < currentTerm.
+        if msg.term < self.current_term:
+            return reply(False)
+        # Candidates: if AppendEntries RPC received from new leader, convert
+        # to follower.  (A leader gets one of its own term only once election
+        # safety is broken; it follows too.)
+        self.become_follower()
+        # 2. Reply false if log doesn't contain an entry at prevLogIndex whose
+        # term matches prevLogTerm.
+        if msg.prev_log_index > len(self.log) or self.term_at(msg.prev_log_index) != msg.prev_log_term:
+            return reply(False, prev_log_index=msg.prev_log_index)
+        for index, entry in enumerate(msg.entries, start=msg.prev_log_index + 1):
+            # 3. If an existing entry conflicts with a new one (same index but
+            # different terms), delete the existing entry and all that follow it.
+            if index <= len(self.log) and self.term_at(index) != entry.term:
+                self.log.truncate(index - 1)
+            # 4. Append any new entries not already in the log.
+            if index > len(self.log):
+                self.log.append(entry)
+        # 5. If leaderCommit > commitIndex, set commitIndex = min(leaderCommit,
+        # index of last new entry) -- never backwards: a late message may carry
+        # fewer entries than an earlier one.
+        last_new = msg.prev_log_index + len(msg.entries)
+        self.commit_index = max(self.commit_index, min(msg.leader_commit, last_new))
+        reply(True, match_index=last_new)
+
+    @on("AppendEntriesResponse")
+    def on_append_entries_response(self, msg) -> None:
+        self.observe_term(msg.term)
+        if self.role != "leader" or msg.term != self.current_term:
+            return
+        follower = msg.src
+        if msg.success:
+            # If successful: update nextIndex and matchIndex for follower.
+            i = self.slot(follower)
+            self.next_index = self.set_slot(
+                self.next_index, follower, max(self.next_index[i], msg.match_index + 1)
+            )
+            self.match_index = self.set_slot(
+                self.match_index, follower, max(self.match_index[i], msg.match_index)
+            )
+            self.advance_commit_index()
+        elif "prev_log_index" in msg.fields():
+            # If AppendEntries fails because of log inconsistency (not because
+            # its term was stale): decrement nextIndex below the prevLogIndex
+            # that failed; replicate retries.
+            self.next_index = self.set_slot(
+                self.next_index, follower,
+                min(self.next_index[self.slot(follower)], msg.prev_log_index),
+            )
+
+    def advance_commit_index(self) -> None:
+        """Leaders: if there exists an N > commitIndex such that a majority of
+        matchIndex[i] >= N and log[N].term == currentTerm, set commitIndex = N
+        (the leader's own log counts for itself).  Acknowledge the client's
+        writes of this term that are now committed."""
+        stored = [
+            len(self.log) if name == self.name else match
+            for name, match in zip(self.protocol.node_names, self.match_index)
+        ]
+        for n in range(len(self.log), self.commit_index, -1):
+            if self.term_at(n) != self.current_term:
+                break  # earlier entries commit only with one of this term
+            if sum(match >= n for match in stored) >= self.majority:
+                for index in range(self.commit_index + 1, n + 1):
+                    if self.term_at(index) == self.current_term:
+                        self.ack(self.log[index - 1].value, index)
+                self.commit_index = n
+                return
+
+    def committed(self) -> tuple[int, ...]:
+        return tuple(entry.value for entry in self.log[: self.commit_index])
+
+
+class Raft(Protocol):
+    summary = "Raft (Figure 2): elections and log replication; fsync=log_async|never lose acked writes"
+    node = Server
+    default_writes = 2
+    default_faults = "power_loss=1,partition=2"
+
+    def __init__(
+        self,
+        nodes: int = 3,
+        terms: int = 2,
+        fsync: Literal["always", "log_async", "never"] = "log_async",
+        check: Literal["all", "durability", "election_safety"] = "all",
+    ) -> None:
+        super().__init__(nodes)
+        if terms < 1:
+            raise ValueError("terms must be at least 1")
+        self.terms = terms
+        self.fsync = fsync
+        self.check = check
+
+    def invariants(self):
+        found = super().invariants()
+        return found if self.check == "all" else {self.check: found[self.check]}
+
+    @invariant
+    def election_safety(self, world) -> bool:
+        """At most one leader can be elected in a given term (Figure 3).
+
+        A leader of an old term may still believe it leads while a later
+        term has its own leader; two leaders of the same term may not.
+        """
+        terms = [node.current_term for node in world.nodes.values() if node.role == "leader"]
+        return len(terms) == len(set(terms))

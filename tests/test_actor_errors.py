@@ -1,0 +1,65 @@
+"""A misbehaving actor spec gets a message naming node, handler and trace."""
+
+import textwrap
+
+import pytest
+from click.testing import CliRunner
+
+from modelcheck.cli import main
+
+TEMPLATE = """
+    from modelcheck.actors import Node, Protocol, Volatile, DurableLog, on, timeout
+
+    class Peer(Node):
+        items = Volatile(())
+        log = DurableLog()
+
+        @timeout
+        def start(self):
+            if not self.items:
+                self.items = ("started",)
+                {body}
+
+        @on("Hello")
+        def on_hello(self, msg):
+            pass
+
+    class Spec(Protocol):
+        node = Peer
+        default_writes = 0
+
+        def __init__(self, nodes: int = 2) -> None:
+            super().__init__(nodes)
+"""
+
+CASES = {
+    "in_place": ("self.items = ['started']", "left field items is a list", "start"),
+    "unhashable_send": ("self.send('B', 'Hello', items=[1])", "field items is a list", "node A"),
+    "unknown_node": ("self.send('Z', 'Hello')", "unknown node 'Z'", "node A"),
+    "raises": ("raise RuntimeError('oops')", "handler start of node A raised RuntimeError", "oops"),
+    "no_handler": ("self.send('B', 'Bye')", "no handler for Bye", "node B"),
+    "log_assign": ("self.log = (1,)", "use log.append", "start"),
+}
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_actor_spec_errors(tmp_path, case):
+    body, *needles = CASES[case]
+    path = tmp_path / "spec.py"
+    path.write_text(textwrap.dedent(TEMPLATE).replace("{body}", body))
+    result = CliRunner().invoke(main, ["check", str(path)])
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    for needle in needles:
+        assert needle in result.output
+    assert "trace that reached it" in result.output
+
+
+def test_writes_and_faults_refused_for_model_level_spec():
+    result = CliRunner().invoke(main, ["check", "two_phase", "--faults", "crash=1"])
+    assert result.exit_code == 2 and "actor specs" in result.output
+
+
+def test_bad_fault_budget():
+    result = CliRunner().invoke(main, ["check", "primary_backup", "--faults", "meteor=1"])
+    assert result.exit_code == 2 and "unknown fault kind 'meteor'" in result.output
