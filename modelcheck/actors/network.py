@@ -6,45 +6,51 @@ The client always stays with the nodes that are not isolated.
 
 from __future__ import annotations
 
+from operator import attrgetter
 from typing import Any
+
+from modelcheck.errors import SpecError
+
+_RESERVED = {"src", "dst", "kind", "body", "order"}
 
 
 class Message:
-    """An immutable message.  Body fields read as attributes: ``msg.term``."""
+    """An immutable message.  Body fields read as attributes: ``msg.term``.
 
-    __slots__ = ("src", "dst", "kind", "body", "_hash", "_key")
+    Messages are interned: equal messages are one object, so the network can
+    hash and compare them by identity, at C speed, in every state.
+    """
 
-    def __init__(self, src: str, dst: str, kind: str, body: tuple[tuple[str, Any], ...]) -> None:
-        object.__setattr__(self, "src", src)
-        object.__setattr__(self, "dst", dst)
-        object.__setattr__(self, "kind", kind)
-        object.__setattr__(self, "body", body)
-        # Hashed once: a message sits in many states of the search.
-        object.__setattr__(self, "_hash", hash((src, dst, kind, body)))
-        object.__setattr__(self, "_key", (src, dst, kind, repr(body)))
+    _interned: dict[tuple[Any, ...], Message] = {}
+    #: Vouches to the state validator that identity hashing is right here.
+    __modelcheck_immutable__ = True
 
-    def __getattr__(self, name: str) -> Any:
-        for field, value in object.__getattribute__(self, "body"):
-            if field == name:
-                return value
-        raise AttributeError(f"message {self.kind} has no field {name!r}")
+    src: str
+    dst: str
+    kind: str
+    body: tuple[tuple[str, Any], ...]
+    #: Position in the intern table: the bag's canonical sort order.
+    order: int
+
+    def __new__(cls, src: str, dst: str, kind: str, body: tuple[tuple[str, Any], ...]) -> Message:
+        key = (src, dst, kind, body)
+        message = cls._interned.get(key)
+        if message is None:
+            clash = _RESERVED.intersection(name for name, _ in body)
+            if clash:
+                raise SpecError(f"message {kind} uses reserved field name(s) {sorted(clash)}")
+            message = object.__new__(cls)
+            message.__dict__.update(body)
+            message.__dict__.update(src=src, dst=dst, kind=kind, body=body,
+                                    order=len(cls._interned))
+            cls._interned[key] = message
+        return message
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError("messages are immutable")
 
-    def __hash__(self) -> int:
-        return self._hash
-
-    def __eq__(self, other: object) -> bool:
-        return (
-            isinstance(other, Message)
-            and self._hash == other._hash
-            and self._key == other._key
-            and self.body == other.body
-        )
-
-    def __lt__(self, other: Message) -> bool:
-        return self._key < other._key
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Message, (self.src, self.dst, self.kind, self.body))
 
     def fields(self) -> dict[str, Any]:
         return dict(self.body)
@@ -61,10 +67,11 @@ def _show(value: Any) -> str:
 
 
 Bag = tuple[Message, ...]
+_by_order = attrgetter("order")
 
 
 def put(bag: Bag, messages: list[Message]) -> Bag:
-    return tuple(sorted(bag + tuple(messages))) if messages else bag
+    return tuple(sorted(bag + tuple(messages), key=_by_order)) if messages else bag
 
 
 def take(bag: Bag, message: Message) -> Bag:
@@ -74,11 +81,7 @@ def take(bag: Bag, message: Message) -> Bag:
 
 def distinct(bag: Bag) -> list[Message]:
     """Each different message once (copies behave alike)."""
-    out: list[Message] = []
-    for m in bag:
-        if not out or out[-1] != m:
-            out.append(m)
-    return out
+    return list(dict.fromkeys(bag))
 
 
 def connected(isolated: frozenset[str], a: str, b: str) -> bool:

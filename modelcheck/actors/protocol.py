@@ -19,9 +19,8 @@ from __future__ import annotations
 import string
 import traceback
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from itertools import combinations, product
-from typing import Any
+from typing import Any, NamedTuple
 
 from modelcheck.actors import disk
 from modelcheck.actors.faults import FaultBudget
@@ -34,11 +33,11 @@ from modelcheck.validate import find_mutable
 
 GlobalState = tuple[tuple[NodeState, ...], Bag, frozenset, tuple[int, frozenset], tuple[int, ...]]
 POWER_LOSS, CRASH, PARTITION, DROP, DUPLICATE = range(5)
-FAULT_KINDS = ("power_loss", "crash", "partition", "drop", "duplicate")
+FAULT_KINDS = FaultBudget.kinds()
+_ATOMIC = frozenset({int, str, bool, type(None)})
 
 
-@dataclass(frozen=True)
-class Action:
+class Action(NamedTuple):
     """A step's label.  ``kind`` is deliver, timeout, write, or a fault kind."""
 
     kind: str
@@ -291,9 +290,19 @@ class Protocol(Model):
         return (new_nodes, bag, isolated, client, used)
 
     def _check_fields(self, node: Node, handler: str, before: NodeState, after: NodeState) -> None:
-        fields = [(f.name, v) for f, v in zip(node._volatile_fields, after[0])]
-        fields += [(f.name, disk.current(v)) for f, v in zip(node._durable_fields, after[1])]
-        for field, value in fields:
+        """Refuse mutable values in the fields this step changed."""
+        changed = [
+            (f.name, new) for f, old, new in zip(node._volatile_fields, before[0], after[0])
+            if new is not old
+        ]
+        changed += [
+            (f.name, disk.current(new))
+            for f, old, new in zip(node._durable_fields, before[1], after[1])
+            if new is not old
+        ]
+        for field, value in changed:
+            if type(value) in _ATOMIC:
+                continue
             if (problem := find_mutable(value, f"field {field}")) is not None:
                 raise SpecError(
                     f"handler {handler} of node {node.name} left {problem}. Node fields "
