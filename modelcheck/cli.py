@@ -5,16 +5,16 @@ from __future__ import annotations
 import json
 import sys
 import traceback
+from pathlib import Path
 
 import click
 
-from modelcheck.actors import FaultBudget, Protocol
-from modelcheck.actors.minimize import explore_fewest_faults
 from modelcheck.errors import SpecError
-from modelcheck.explore import explore
+from modelcheck.gallery import stale_files, write_gallery
 from modelcheck.load import load, shipped
 from modelcheck.progress import ProgressLine
-from modelcheck.report import EXIT_USAGE, Report
+from modelcheck.report import EXIT_USAGE
+from modelcheck.run import Options, run
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -87,30 +87,9 @@ def check(
       3  incomplete: a limit was reached before the search finished
     """
     progress = ProgressLine()
+    options = Options(writes, faults, minimize, max_depth, max_states, time_limit, deadlock)
     try:
-        loaded = load(spec)
-        values = loaded.resolve(list(params))
-        model = loaded.build(values)
-        search = explore
-        if isinstance(model, Protocol):
-            model.configure(writes, FaultBudget.parse(faults) if faults is not None else None)
-            values = {**values, "writes": model.writes, "faults": str(model.faults)}
-            if minimize == "faults":
-                search = explore_fewest_faults
-        elif writes is not None or faults is not None or minimize != "steps":
-            raise SpecError(
-                f"{loaded.name} is a Model-level spec: --writes, --faults and --minimize "
-                "apply to actor specs (modelcheck.actors.Protocol)"
-            )
-        outcome = search(
-            model,
-            max_depth=max_depth,
-            max_states=max_states,
-            time_limit=time_limit,
-            deadlock=deadlock,
-            progress=progress,
-        )
-        report = Report(loaded.name, values, model, outcome)
+        report = run(spec, params, options, progress)
     except SpecError as exc:
         progress.close()
         if debug:
@@ -137,3 +116,25 @@ def list_specs() -> None:
         params = " ".join(p.describe() for p in spec.parameters.values())
         click.echo(f"{name:<14} {spec.summary}")
         click.echo(f"{'':<14} parameters: {params or 'none'}")
+
+
+@main.command()
+@click.option(
+    "--out", type=click.Path(file_okay=False, path_type=Path), default=Path("counterexamples"),
+    show_default=True, help="Directory to (re)generate.",
+)
+@click.option("--check", "check_only", is_flag=True, help="Only report stale files (exit 1 if any).")
+def gallery(out: Path, check_only: bool) -> None:
+    """Regenerate the counterexamples of every violating shipped variant."""
+    try:
+        if check_only:
+            stale = stale_files(out)
+            for name in stale:
+                click.echo(f"stale: {out / name}")
+            click.echo(f"{len(stale)} stale file(s)" if stale else "counterexamples are up to date")
+            sys.exit(1 if stale else 0)
+        for path in write_gallery(out):
+            click.echo(f"wrote {path}")
+    except SpecError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_USAGE)

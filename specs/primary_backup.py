@@ -8,6 +8,7 @@ epoch it has seen.  Since every acknowledged write is on every node, any new
 primary has it -- unless a node forgot what it had written.
 """
 
+from modelcheck.gallery import Counterexample
 from modelcheck.actors import Durable, DurableLog, Node, Protocol, Volatile, on, timeout
 
 
@@ -77,6 +78,10 @@ class PrimaryBackup(Protocol):
     node = Replica
     default_writes = 2
     default_faults = "power_loss=1"
+    counterexamples = [
+        Counterexample("no_fsync", "a backup acks a write before it is on disk, loses it, "
+                       "takes over", params=("fsync=false",)),
+    ]
 
     def __init__(self, nodes: int = 2, fsync: bool = False, epochs: int = 2) -> None:
         super().__init__(nodes)

@@ -26,6 +26,7 @@ from collections.abc import Iterator
 from typing import Literal
 
 from modelcheck import Model, invariant
+from modelcheck.gallery import Counterexample
 
 WORKING, PREPARED, COMMITTED, ABORTED = "working", "prepared", "committed", "aborted"
 INIT = "init"
@@ -41,6 +42,10 @@ def set_rm(rm_state: tuple[str, ...], r: int, value: str) -> tuple[str, ...]:
 
 class TwoPhase(Model):
     summary = "Lamport's two-phase commit (TwoPhase.tla); bug=commit_early breaks it"
+    counterexamples = [
+        Counterexample("commit_early", "the TM commits before every RM has prepared",
+                       params=("bug=commit_early",)),
+    ]
 
     def __init__(self, n: int = 3, bug: Literal["none", "commit_early"] = "none") -> None:
         if n < 1:

@@ -29,8 +29,9 @@ class Message:
     dst: str
     kind: str
     body: tuple[tuple[str, Any], ...]
-    #: Position in the intern table: the bag's canonical sort order.
-    order: int
+    #: The bag's canonical sort key; independent of what the process did
+    #: before, so traces come out the same in every run.
+    order: tuple[str, str, str, str]
 
     def __new__(cls, src: str, dst: str, kind: str, body: tuple[tuple[str, Any], ...]) -> Message:
         key = (src, dst, kind, body)
@@ -42,7 +43,7 @@ class Message:
             message = object.__new__(cls)
             message.__dict__.update(body)
             message.__dict__.update(src=src, dst=dst, kind=kind, body=body,
-                                    order=len(cls._interned))
+                                    order=(src, dst, kind, repr(body)))
             cls._interned[key] = message
         return message
 
