@@ -13,6 +13,8 @@ from modelcheck.errors import SpecError
 from modelcheck.gallery import stale_files, write_gallery
 from modelcheck.load import load, shipped
 from modelcheck.progress import ProgressLine
+from modelcheck.render import MissingDot, check_format, save, sequence_chart
+from modelcheck.render import state_graph as render_state_graph
 from modelcheck.report import EXIT_USAGE
 from modelcheck.run import Options, run
 
@@ -61,6 +63,18 @@ def main() -> None:
     "--minimize", type=click.Choice(["steps", "faults"]), default="steps", show_default=True,
     help="Actor specs: shortest counterexample, or fewest faults first (then shortest).",
 )
+@click.option(
+    "--diagram", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+    help="Draw the counterexample as a message sequence chart (.svg, .png or .dot).",
+)
+@click.option(
+    "--state-graph", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+    help="Draw the whole reachable state graph, counterexample in red (small models).",
+)
+@click.option(
+    "--state-graph-cap", type=click.IntRange(min=1), default=300, show_default=True,
+    metavar="N", help="Refuse --state-graph above N states.",
+)
 @click.option("--debug", is_flag=True, help="Show Python tracebacks for spec errors.")
 def check(
     spec: str,
@@ -73,6 +87,9 @@ def check(
     writes: int | None,
     faults: str | None,
     minimize: str,
+    diagram: Path | None,
+    state_graph: Path | None,
+    state_graph_cap: int,
     debug: bool,
 ) -> None:
     """Check every reachable state of SPEC.
@@ -89,18 +106,38 @@ def check(
     progress = ProgressLine()
     options = Options(writes, faults, minimize, max_depth, max_states, time_limit, deadlock)
     try:
+        for target in (diagram, state_graph):
+            if target is not None:
+                check_format(target)
         report = run(spec, params, options, progress)
+        progress.close()
+        pictures = []
+        if diagram is not None and report.outcome.path:
+            pictures.append((diagram, lambda: sequence_chart(report.to_json())))
+        if state_graph is not None:
+            pictures.append((state_graph, lambda: render_state_graph(
+                report.model, report.outcome.path, state_graph_cap)))
+        drawn = [(target, draw()) for target, draw in pictures]
     except SpecError as exc:
         progress.close()
         if debug:
             traceback.print_exception(exc)
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_USAGE)
-    progress.close()
     if as_json:
         click.echo(json.dumps(report.to_json(), indent=2, ensure_ascii=False))
     else:
         click.echo(report.to_text())
+    if diagram is not None and not report.outcome.path:
+        click.echo(f"note: no counterexample, so no diagram written to {diagram}", err=True)
+    for target, graph in drawn:
+        try:
+            save(graph, target)
+        except MissingDot as exc:
+            click.echo(f"warning: {exc}", err=True)
+        except SpecError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(EXIT_USAGE)
     sys.exit(report.exit_code)
 
 
@@ -135,6 +172,28 @@ def gallery(out: Path, check_only: bool) -> None:
             sys.exit(1 if stale else 0)
         for path in write_gallery(out):
             click.echo(f"wrote {path}")
+    except SpecError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_USAGE)
+
+
+@main.command()
+@click.argument("trace", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+    metavar="FILE", help="The chart to write (.svg, .png or .dot).",
+)
+def render(trace: Path, output: Path) -> None:
+    """Draw a saved JSON trace (from `check --json`) as a sequence chart."""
+    try:
+        check_format(output)
+        try:
+            report = json.loads(trace.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise SpecError(f"{trace} is not a JSON trace from `modelcheck check --json`: {exc}")
+        if not isinstance(report, dict) or "trace" not in report:
+            raise SpecError(f"{trace} has no \"trace\": expected `modelcheck check --json` output")
+        click.echo(f"wrote {save(sequence_chart(report), output)}")
     except SpecError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_USAGE)

@@ -68,6 +68,10 @@ class Model:
         """Structured facts about an action label, for JSON traces."""
         return {}
 
+    def json_facts(self, state: State) -> dict[str, Any]:
+        """Extra facts about a state for JSON traces (not shown in text)."""
+        return {}
+
     def explain(self, prop: str, state: State) -> str:
         """Why ``prop`` fails in ``state``: one line for the trace's ending."""
         return f"{prop} is false in the last state"

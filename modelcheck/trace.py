@@ -103,6 +103,7 @@ def trace_to_json(model: Model, steps: list[Step]) -> list[dict[str, Any]]:
             "action": str(step.action),
             **(model.action_details(step.action) if step.number > 1 else {}),
             "state": jsonable(model.describe_state(step.state)),
+            **jsonable(model.json_facts(step.state)),
         }
         for step in steps
     ]

@@ -336,6 +336,11 @@ class Protocol(Model):
             details["detail"] = action.detail
         return details
 
+    def json_facts(self, s: GlobalState) -> dict[str, Any]:
+        return {"in_flight": [
+            {"src": m.src, "dst": m.dst, "type": m.kind, "fields": m.fields()} for m in s[1]
+        ]}
+
     # --- traces -----------------------------------------------------------------
 
     def describe_state(self, s: GlobalState) -> dict[str, Any]:
