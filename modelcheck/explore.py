@@ -15,7 +15,9 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Any
 
+from modelcheck.errors import SpecError
 from modelcheck.model import Model
+from modelcheck.symmetry import realize
 from modelcheck.validate import diagnose_failure, sample_is_immutable
 
 #: How many expanded states pass between clock reads (limit and progress).
@@ -24,7 +26,10 @@ _CLOCK_EVERY = 1024
 
 @dataclass
 class Stats:
+    #: States of the unreduced model (under symmetry: the sum of orbit sizes).
     distinct_states: int = 0
+    #: States actually stored: one per orbit under symmetry.
+    kept_states: int = 0
     transitions: int = 0
     #: Number of BFS levels seen, the initial states being level 1 (as TLC).
     depth: int = 0
@@ -33,7 +38,12 @@ class Stats:
 
     @property
     def states_per_second(self) -> float:
-        return self.distinct_states / self.seconds if self.seconds > 0 else 0.0
+        return self.kept_states / self.seconds if self.seconds > 0 else 0.0
+
+    @property
+    def reduction(self) -> float:
+        """How many unreduced states each kept state stands for."""
+        return self.distinct_states / self.kept_states if self.kept_states else 1.0
 
 
 @dataclass
@@ -60,12 +70,14 @@ def explore(
     max_states: int | None = None,
     time_limit: float | None = None,
     deadlock: bool = False,
+    symmetry: bool = False,
     progress: Progress | None = None,
 ) -> Outcome:
     """Explore every reachable state of ``model`` breadth-first.
 
     ``max_depth`` counts levels (initial states are level 1), ``time_limit``
     is in seconds, ``deadlock`` makes a state without successors a violation,
+    ``symmetry`` keeps one state per orbit of the model's declared symmetry,
     and ``progress`` is called with the running Stats about once per thousand
     expanded states.  Raises
     ``SpecError`` when the spec misbehaves (an action or invariant raises, a
@@ -76,10 +88,26 @@ def explore(
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _explore(model, max_depth, max_states, time_limit, deadlock, progress)
+        return _explore(model, max_depth, max_states, time_limit, deadlock, symmetry, progress)
     finally:
         if collecting:
             gc.enable()
+
+
+def _in_original_names(
+    model: Model, representatives: list[Hashable], prop: str,
+    invariants: list[tuple[str, Callable[[Hashable], bool]]],
+) -> list[Hashable]:
+    """The reduced counterexample as a real path of the unreduced model."""
+    path = realize(model, representatives, model.canonical)
+    holds = dict(invariants).get(prop)
+    if holds is not None and holds(path[-1]):
+        raise SpecError(
+            f"invariant {prop} fails on a representative state but holds on a state of "
+            "the same orbit: it is not symmetric, so symmetry reduction is unsound for "
+            "it. Run with --no-symmetry, or make the invariant symmetric."
+        )
+    return path
 
 
 def _explore(
@@ -88,6 +116,7 @@ def _explore(
     max_states: int | None,
     time_limit: float | None,
     deadlock: bool,
+    symmetry: bool,
     progress: Progress | None,
 ) -> Outcome:
     started = time.perf_counter()
@@ -95,10 +124,15 @@ def _explore(
     parents: dict[Hashable, Hashable | None] = {}
     invariants = list(model.invariants().items())
     successors = model.successors
+    canonical = model.canonical if symmetry else None
+    represented = 0
 
     def finish(verdict: str, **kw: Any) -> Outcome:
-        stats.distinct_states = len(parents)
+        stats.kept_states = len(parents)
+        stats.distinct_states = represented
         stats.seconds = time.perf_counter() - started
+        if canonical is not None and kw.get("path"):
+            kw["path"] = _in_original_names(model, kw["path"], kw["property"], invariants)
         return Outcome(verdict, stats, **kw)
 
     def path_to(state: Hashable) -> list[Hashable]:
@@ -107,6 +141,11 @@ def _explore(
             path.append(state)
         path.reverse()
         return path
+
+    def real_path_to(state: Hashable) -> list[Hashable]:
+        """For error messages: the path in the unreduced model."""
+        path = path_to(state)
+        return path if canonical is None else realize(model, path, canonical)
 
     def first_broken(state: Hashable) -> str | None:
         for name, holds in invariants:
@@ -117,12 +156,16 @@ def _explore(
     frontier: list[Hashable] = []
     try:
         for state in model.initial_states():
+            size = 1
+            if canonical is not None:
+                state, size = canonical(state)
             if state not in parents:
                 parents[state] = None
+                represented += size
                 frontier.append(state)
     except Exception as exc:
         raise diagnose_failure(model, None, [], exc) from exc
-    sample_is_immutable(model, frontier, path_to)
+    sample_is_immutable(model, frontier, real_path_to)
     stats.depth = 1 if frontier else 0
     try:
         for state in frontier:
@@ -147,7 +190,12 @@ def _explore(
                     transitions += 1
                     # Stuttering steps are common in TLA-style specs: skip
                     # them before paying for a hash.
-                    if nxt is state or nxt in parents:
+                    if nxt is state:
+                        continue
+                    size = 1
+                    if canonical is not None:
+                        nxt, size = canonical(nxt)
+                    if nxt in parents:
                         continue
                     # A new state past a limit means the search cannot finish.
                     if at_depth_limit or len(parents) >= cap:
@@ -155,6 +203,7 @@ def _explore(
                         limit = "max-depth" if at_depth_limit else "max-states"
                         return finish("incomplete", limit=limit)
                     parents[nxt] = state
+                    represented += size
                     add(nxt)
                     if invariants and (broken := first_broken(nxt)) is not None:
                         stats.transitions = transitions
@@ -170,13 +219,15 @@ def _explore(
                     if time_limit is not None and elapsed >= time_limit:
                         return finish("incomplete", limit="time-limit")
                     if progress is not None:
-                        stats.distinct_states = len(parents)
+                        stats.distinct_states = represented
+                        stats.kept_states = len(parents)
                         stats.seconds = elapsed
                         progress(stats)
         except Exception as exc:
-            raise diagnose_failure(model, state, path_to(state), exc) from exc
+            real = real_path_to(state)
+            raise diagnose_failure(model, real[-1], real, exc) from exc
         if next_frontier:
-            sample_is_immutable(model, next_frontier, path_to)
+            sample_is_immutable(model, next_frontier, real_path_to)
             stats.depth += 1
         frontier = next_frontier
     stats.transitions = transitions

@@ -57,6 +57,26 @@ class Model:
                     found[label] = getattr(self, attr)
         return found
 
+    # --- symmetry (see modelcheck.symmetry) ---------------------------------
+
+    def symmetry_size(self) -> int:
+        """How many interchangeable elements (nodes, RMs) states have; 0: none."""
+        return 0
+
+    def permute(self, state: State, perm: tuple[int, ...]) -> State:
+        """``state`` with interchangeable element ``i`` renamed to ``perm[i]``."""
+        raise NotImplementedError(f"{type(self).__name__} declares no symmetry")
+
+    def canonical(self, state: State) -> tuple[State, int]:
+        """The orbit's representative and the orbit's size.
+
+        Exact by brute force over all permutations; override with something
+        faster (sorting) and check it with ``--verify-symmetry``.
+        """
+        from modelcheck.symmetry import brute_force_canonical
+
+        return brute_force_canonical(self, state)
+
     def describe_state(self, state: State) -> dict[str, Any]:
         """Named fields of a state, for traces.  Override for nicer output."""
         fields = getattr(state, "_fields", None)

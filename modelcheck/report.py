@@ -54,6 +54,8 @@ class Report:
             "explanation": self.explanation,
             "limit": o.limit,
             "distinct_states": s.distinct_states,
+            "kept_states": s.kept_states,
+            "reduction": round(s.reduction, 2),
             "transitions": s.transitions,
             "depth": s.depth,
             "seconds": round(s.seconds, 3),
@@ -79,10 +81,10 @@ class Report:
                 f"INCOMPLETE: stopped at the {o.limit} limit before the state space "
                 f"was exhausted ({_LIMIT_HINTS[o.limit or '']}); nothing is proven"
             )
-        counts = (
-            f"{s.distinct_states:,} distinct states, {s.transitions:,} transitions, "
-            f"depth {s.depth}"
-        )
+        counts = f"{s.distinct_states:,} distinct states"
+        if s.kept_states != s.distinct_states:
+            counts += f" ({s.kept_states:,} kept under symmetry, {s.reduction:,.1f}x reduction)"
+        counts += f", {s.transitions:,} transitions, depth {s.depth}"
         if timing:
             counts += f", {s.seconds:.2f} s, {s.states_per_second:,.0f} states/s"
         lines.append(counts)

@@ -13,6 +13,7 @@ from modelcheck.actors.minimize import explore_fewest_faults
 from modelcheck.errors import SpecError
 from modelcheck.explore import Progress, explore
 from modelcheck.load import load
+from modelcheck.model import Model
 from modelcheck.report import Report
 
 
@@ -25,6 +26,8 @@ class Options:
     max_states: int | None = None
     time_limit: float | None = None
     deadlock: bool = False
+    #: None: on wherever the spec declares symmetry.
+    symmetry: bool | None = None
 
     def command_line(self) -> list[str]:
         """These options as ``modelcheck check`` arguments."""
@@ -38,31 +41,41 @@ class Options:
         return args
 
 
-def run(
-    spec: str, params: Sequence[str], options: Options, progress: Progress | None = None
-) -> Report:
-    """Check ``spec`` with ``-p`` style ``params``; raises SpecError on bad input."""
+def build(spec: str, params: Sequence[str], options: Options) -> tuple[str, Model, dict]:
+    """Load ``spec`` and build its model: (name, model, effective parameters)."""
     loaded = load(spec)
     values = loaded.resolve(list(params))
     model = loaded.build(values)
-    search = explore
     if isinstance(model, Protocol):
         faults = FaultBudget.parse(options.faults) if options.faults is not None else None
         model.configure(options.writes, faults)
         values = {**values, "writes": model.writes, "faults": str(model.faults)}
-        if options.minimize == "faults":
-            search = explore_fewest_faults
     elif options.writes is not None or options.faults is not None or options.minimize != "steps":
         raise SpecError(
             f"{loaded.name} is a Model-level spec: --writes, --faults and --minimize "
             "apply to actor specs (modelcheck.actors.Protocol)"
         )
+    return loaded.name, model, values
+
+
+def run(
+    spec: str, params: Sequence[str], options: Options, progress: Progress | None = None
+) -> Report:
+    """Check ``spec`` with ``-p`` style ``params``; raises SpecError on bad input."""
+    name, model, values = build(spec, params, options)
+    search = explore
+    if isinstance(model, Protocol) and options.minimize == "faults":
+        search = explore_fewest_faults
+    symmetric = model.symmetry_size() > 1
+    if options.symmetry and not symmetric:
+        raise SpecError(f"{name} declares no symmetry (--symmetry needs one)")
     outcome = search(
         model,
+        symmetry=symmetric if options.symmetry is None else options.symmetry,
         max_depth=options.max_depth,
         max_states=options.max_states,
         time_limit=options.time_limit,
         deadlock=options.deadlock,
         progress=progress,
     )
-    return Report(loaded.name, values, model, outcome)
+    return Report(name, values, model, outcome)

@@ -79,7 +79,13 @@ def diagnose_failure(
     """Explain an exception raised while expanding ``state`` (None: initial)."""
     if isinstance(exc, SpecError):
         # Raised by the framework with its own diagnosis; add where it happened.
-        return SpecError(f"{exc}\n{_context(model, path)}") if path else exc
+        if not path:
+            return exc
+        try:  # again on the path's own state, so names match the trace's
+            list(model.successors(path[-1]))
+        except SpecError as again:
+            exc = again
+        return SpecError(f"{exc}\n{_context(model, path)}")
     if state is None:
         return SpecError(
             f"{_spec_name(model)}.initial_states() raised {_describe(exc, model)}"

@@ -76,6 +76,7 @@ class Replica(Node):
 class PrimaryBackup(Protocol):
     summary = "Primary-backup replication to every node; fsync=false loses acked writes"
     node = Replica
+    symmetric = False  # node k owns epochs k+1, k+1+n, ...: names matter
     default_writes = 2
     default_faults = "power_loss=1"
     counterexamples = [

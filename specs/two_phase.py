@@ -22,7 +22,9 @@ prepared, so another RM may still choose to abort: TCConsistent breaks.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
+from math import factorial
 from typing import Literal
 
 from modelcheck import Model, invariant
@@ -99,6 +101,43 @@ class TwoPhase(Model):
                     s if rm_state[r] == ABORTED
                     else (set_rm(rm_state, r, ABORTED), tm_state, tm_prepared, msgs)
                 )
+
+    # --- symmetry: the RMs are interchangeable ---------------------------
+
+    def symmetry_size(self) -> int:
+        return self.n
+
+    def permute(self, s: State, perm: tuple[int, ...]) -> State:
+        rm_state, tm_state, tm_prepared, msgs = s
+        renamed = [WORKING] * self.n
+        for r, value in enumerate(rm_state):
+            renamed[perm[r]] = value
+        return (
+            tuple(renamed), tm_state, frozenset(perm[r] for r in tm_prepared),
+            frozenset(m if isinstance(m, str) else ("Prepared", perm[m[1]]) for m in msgs),
+        )
+
+    def canonical(self, s: State) -> tuple[State, int]:
+        """Sort the RMs by everything the state says about each one.
+
+        An RM's whole part of the state is (rmState, in tmPrepared, sent
+        Prepared), and nothing relates one RM to another, so RMs with equal
+        profiles are interchangeable and sorting the profiles is exact.
+        """
+        rm_state, tm_state, tm_prepared, msgs = s
+        profiles = sorted(
+            (rm_state[r], r in tm_prepared, self.prepared_msg[r] in msgs) for r in self.rms
+        )
+        orbit = factorial(self.n)
+        for count in Counter(profiles).values():
+            orbit //= factorial(count)
+        return (
+            tuple(p[0] for p in profiles),
+            tm_state,
+            frozenset(r for r, p in enumerate(profiles) if p[1]),
+            frozenset(m for m in msgs if isinstance(m, str))
+            | frozenset(self.prepared_msg[r] for r, p in enumerate(profiles) if p[2]),
+        ), orbit
 
     @invariant(name="TCConsistent")
     def tc_consistent(self, s: State) -> bool:

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator
 from itertools import combinations, product
 from typing import Any, NamedTuple
 
-from modelcheck.actors import disk
+from modelcheck.actors import disk, symmetry
 from modelcheck.actors.faults import FaultBudget
 from modelcheck.actors.network import Bag, Message, connected, distinct, put, take
 from modelcheck.actors.node import Node, NodeState
@@ -97,6 +97,8 @@ class Protocol(Model):
     """
 
     node: type[Node]
+    #: Whether nodes are interchangeable (see modelcheck.actors.symmetry).
+    symmetric = True
     #: Defaults for ``--writes`` and ``--faults``.
     default_writes = 2
     default_faults = "power_loss=1,partition=2"
@@ -206,6 +208,17 @@ class Protocol(Model):
         for name, check in super().invariants().items():
             found[name] = lambda s, check=check: check(World(self, s))
         return found
+
+    # --- symmetry ---------------------------------------------------------------
+
+    def symmetry_size(self) -> int:
+        return len(self.node_names) if self.symmetric else 0
+
+    def permute(self, s: GlobalState, perm: tuple[int, ...]) -> GlobalState:
+        return symmetry.permute(s, self.node_names, perm)
+
+    def canonical(self, s: GlobalState) -> tuple[GlobalState, int]:
+        return symmetry.canonical(s, self.node_names)
 
     # --- durability ----------------------------------------------------------
 

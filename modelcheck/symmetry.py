@@ -1,0 +1,144 @@
+"""Symmetry reduction: one representative per orbit of interchangeable nodes.
+
+A model that declares symmetry implements ``permute(state, perm)`` (rename
+element ``i`` to ``perm[i]``) and says how many interchangeable elements it
+has (``symmetry_size``).  The explorer then keeps one representative per
+orbit, ``model.canonical(state) -> (representative, orbit size)``.
+
+The default ``canonical`` is exact and slow: every permutation, the least
+image under a total order on values.  Specs override it with sorting (see
+two_phase and the actor layer), and ``verify`` checks such an override
+against this brute force and against the unreduced state space.
+
+Summing orbit sizes over the representatives gives the exact number of
+states the unreduced search would have found, so reduced runs still report
+it; a trace is rebuilt as a real path of the unreduced model, in the
+original names, before anything is printed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+from itertools import permutations
+from typing import Any
+
+from modelcheck.errors import SpecError
+from modelcheck.trace import ReplayError
+
+Canonical = Callable[[Hashable], tuple[Hashable, int]]
+
+
+def order_key(value: Any) -> Any:
+    """A total order on state values, whatever their types or set orders."""
+    if isinstance(value, (tuple, list)):
+        return (4, tuple(order_key(v) for v in value))
+    if isinstance(value, frozenset):
+        return (5, tuple(sorted(order_key(v) for v in value)))
+    if value is None:
+        return (0, 0)
+    if isinstance(value, bool):
+        return (1, int(value))
+    if isinstance(value, (int, float)):
+        return (2, value)
+    if isinstance(value, str):
+        return (3, value)
+    key = getattr(value, "order", None)  # messages carry their own sort key
+    if key is not None:
+        return (6, order_key(key))
+    return (7, repr(value))
+
+
+def brute_force_canonical(model: Any, state: Hashable) -> tuple[Hashable, int]:
+    """Least image of ``state`` over all permutations, and its orbit size."""
+    images = {model.permute(state, perm) for perm in permutations(range(model.symmetry_size()))}
+    return min(images, key=order_key), len(images)
+
+
+def realize(model: Any, representatives: list[Hashable], canonical: Canonical) -> list[Hashable]:
+    """A real path of the unreduced model through the given orbits."""
+    if not representatives:
+        return []
+    current = next(
+        (s for s in model.initial_states() if canonical(s)[0] == representatives[0]), None
+    )
+    if current is None:
+        raise ReplayError("no initial state in the first orbit of the trace")
+    path = [current]
+    for number, rep in enumerate(representatives[1:], start=2):
+        current = next(
+            (t for _, t in model.successors(current) if canonical(t)[0] == rep), None
+        )
+        if current is None:
+            raise ReplayError(
+                f"step {number}: no successor in the orbit the reduced search took; "
+                "is the model really symmetric? (try --verify-symmetry)"
+            )
+        path.append(current)
+    return path
+
+
+@dataclass
+class Verification:
+    states: int  # reachable states of the unreduced model
+    orbits: int  # distinct orbits among them (brute force)
+    kept: int  # representatives the reduced search keeps
+    represented: int  # sum of orbit sizes the reduced search reports
+    mismatches: list[str]
+
+    @property
+    def ok(self) -> bool:
+        return not self.mismatches
+
+
+def verify(model: Any, limit: int = 200_000) -> Verification:
+    """Compare the reduced search with brute force on the whole state space."""
+    if model.symmetry_size() < 2:
+        raise SpecError(f"{type(model).__name__} declares no symmetry to verify")
+    states = _reachable(model, lambda s: (s, 1), limit)
+    orbits: dict[Hashable, int] = {}
+    mismatches = []
+    for state in states:
+        rep, size = brute_force_canonical(model, state)
+        fast_rep, fast_size = model.canonical(state)
+        orbits[rep] = size
+        if fast_size != size:
+            mismatches.append(f"orbit size {fast_size} instead of {size} for {state!r}")
+        if len(mismatches) > 5:
+            break
+    reps = _reachable(model, model.canonical, limit)
+    fast_orbits: dict[Hashable, set[Hashable]] = {}
+    for rep in reps:
+        fast_orbits.setdefault(brute_force_canonical(model, rep)[0], set()).add(rep)
+    for orbit, members in fast_orbits.items():
+        if len(members) > 1:
+            mismatches.append(f"{len(members)} representatives kept for one orbit: {orbit!r}")
+            break
+    represented = sum(model.canonical(rep)[1] for rep in reps)
+    if set(fast_orbits) != set(orbits):
+        mismatches.append("the reduced search reaches other orbits than the unreduced one")
+    if represented != len(states):
+        mismatches.append(
+            f"orbit sizes add up to {represented}, but the unreduced model has {len(states)} states"
+        )
+    return Verification(len(states), len(orbits), len(reps), represented, mismatches)
+
+
+def _reachable(model: Any, canonical: Canonical, limit: int) -> set[Hashable]:
+    seen = {canonical(s)[0] for s in model.initial_states()}
+    frontier = list(seen)
+    while frontier:
+        nxt = []
+        for state in frontier:
+            for _, t in model.successors(state):
+                rep = canonical(t)[0]
+                if rep not in seen:
+                    seen.add(rep)
+                    nxt.append(rep)
+                    if len(seen) > limit:
+                        raise SpecError(
+                            f"--verify-symmetry: more than {limit:,} states; "
+                            "verify on a smaller instance"
+                        )
+        frontier = nxt
+    return seen
