@@ -17,8 +17,9 @@ from typing import Any
 
 from modelcheck.errors import SpecError
 from modelcheck.model import Model
-from modelcheck.symmetry import realize
-from modelcheck.validate import diagnose_failure, sample_is_immutable
+from modelcheck.symmetry import realize, spot_check
+from modelcheck.trace import ReplayError
+from modelcheck.validate import context, diagnose_failure, sample_is_immutable
 
 #: How many expanded states pass between clock reads (limit and progress).
 _CLOCK_EVERY = 1024
@@ -99,7 +100,10 @@ def _in_original_names(
     invariants: list[tuple[str, Callable[[Hashable], bool]]],
 ) -> list[Hashable]:
     """The reduced counterexample as a real path of the unreduced model."""
-    path = realize(model, representatives, model.canonical)
+    try:
+        path = realize(model, representatives, model.canonical)
+    except ReplayError as exc:
+        raise SpecError(f"symmetry reduction went wrong: {exc}") from exc
     holds = dict(invariants).get(prop)
     if holds is not None and holds(path[-1]):
         raise SpecError(
@@ -127,7 +131,9 @@ def _explore(
     canonical = model.canonical if symmetry else None
     represented = 0
 
-    def finish(verdict: str, **kw: Any) -> Outcome:
+    # ``represented`` is passed in, not closed over: a closure variable would
+    # slow down its updates in the hot loop.
+    def finish(represented: int, verdict: str, **kw: Any) -> Outcome:
         stats.kept_states = len(parents)
         stats.distinct_states = represented
         stats.seconds = time.perf_counter() - started
@@ -145,7 +151,12 @@ def _explore(
     def real_path_to(state: Hashable) -> list[Hashable]:
         """For error messages: the path in the unreduced model."""
         path = path_to(state)
-        return path if canonical is None else realize(model, path, canonical)
+        if canonical is None:
+            return path
+        try:
+            return realize(model, path, canonical)
+        except ReplayError:  # a model that is not really symmetric
+            return path
 
     def first_broken(state: Hashable) -> str | None:
         for name, holds in invariants:
@@ -166,11 +177,13 @@ def _explore(
     except Exception as exc:
         raise diagnose_failure(model, None, [], exc) from exc
     sample_is_immutable(model, frontier, real_path_to)
+    if canonical is not None:
+        spot_check(model, frontier, invariants, lambda s: context(model, real_path_to(s)))
     stats.depth = 1 if frontier else 0
     try:
         for state in frontier:
             if (broken := first_broken(state)) is not None:
-                return finish("violation", property=broken, path=[state])
+                return finish(represented, "violation", property=broken, path=[state])
     except Exception as exc:
         raise diagnose_failure(model, state, [state], exc) from exc
 
@@ -201,23 +214,23 @@ def _explore(
                     if at_depth_limit or len(parents) >= cap:
                         stats.transitions = transitions
                         limit = "max-depth" if at_depth_limit else "max-states"
-                        return finish("incomplete", limit=limit)
+                        return finish(represented, "incomplete", limit=limit)
                     parents[nxt] = state
                     represented += size
                     add(nxt)
                     if invariants and (broken := first_broken(nxt)) is not None:
                         stats.transitions = transitions
                         stats.depth += 1
-                        return finish("violation", property=broken, path=path_to(nxt))
+                        return finish(represented, "violation", property=broken, path=path_to(nxt))
                 if deadlock and transitions == before:
                     stats.transitions = transitions
-                    return finish("violation", property="deadlock", path=path_to(state))
+                    return finish(represented, "violation", property="deadlock", path=path_to(state))
                 expanded += 1
                 if not expanded % _CLOCK_EVERY:
                     stats.transitions = transitions
                     elapsed = time.perf_counter() - started
                     if time_limit is not None and elapsed >= time_limit:
-                        return finish("incomplete", limit="time-limit")
+                        return finish(represented, "incomplete", limit="time-limit")
                     if progress is not None:
                         stats.distinct_states = represented
                         stats.kept_states = len(parents)
@@ -228,8 +241,11 @@ def _explore(
             raise diagnose_failure(model, real[-1], real, exc) from exc
         if next_frontier:
             sample_is_immutable(model, next_frontier, real_path_to)
+            if canonical is not None:
+                spot_check(model, next_frontier, invariants,
+                           lambda s: context(model, real_path_to(s)))
             stats.depth += 1
         frontier = next_frontier
     stats.transitions = transitions
-    return finish("ok")
+    return finish(represented, "ok")
 

@@ -88,6 +88,10 @@ class Model:
         """Structured facts about an action label, for JSON traces."""
         return {}
 
+    def step_notes(self, before: State, after: State) -> list[str]:
+        """Extra lines under a step of a text trace (an actor spec's sends)."""
+        return []
+
     def json_facts(self, state: State) -> dict[str, Any]:
         """Extra facts about a state for JSON traces (not shown in text)."""
         return {}

@@ -12,11 +12,7 @@ from modelcheck.trace import Step, format_trace, label_path, trace_to_json
 EXIT_OK, EXIT_VIOLATION, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
 EXIT_CODES = {"ok": EXIT_OK, "violation": EXIT_VIOLATION, "incomplete": EXIT_INCOMPLETE}
 
-_LIMIT_HINTS = {
-    "max-depth": "raise --max-depth",
-    "max-states": "raise --max-states",
-    "time-limit": "raise --time-limit",
-}
+_LIMITS = {"max-depth": "depth", "max-states": "state", "time-limit": "time"}
 
 
 @dataclass
@@ -74,12 +70,18 @@ class Report:
             lines += [f"VIOLATION of {o.property}", "", format_trace(self.model, self.steps), ""]
             lines.append(f"✗ {self.explanation}")
         elif o.verdict == "ok":
-            names = ", ".join(self.model.invariants()) or "no invariants declared"
-            lines.append(f"ok: every reachable state checked ({names})")
+            names = ", ".join(self.model.invariants())
+            if names:
+                lines.append(f"ok: every reachable state checked ({names})")
+            else:
+                lines.append(
+                    "ok, but there was nothing to check: no @invariant methods, and "
+                    "(for actor specs) no committed() on the node for durability"
+                )
         else:
             lines.append(
-                f"INCOMPLETE: stopped at the {o.limit} limit before the state space "
-                f"was exhausted ({_LIMIT_HINTS[o.limit or '']}); nothing is proven"
+                f"INCOMPLETE: stopped at the {_LIMITS[o.limit or '']} limit before the "
+                f"state space was exhausted (raise --{o.limit}); nothing is proven"
             )
         counts = f"{s.distinct_states:,} distinct states"
         if s.kept_states != s.distinct_states:

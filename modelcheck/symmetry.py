@@ -78,6 +78,50 @@ def realize(model: Any, representatives: list[Hashable], canonical: Canonical) -
     return path
 
 
+#: States per BFS level whose behaviour is compared with their images.
+SPOT_CHECKS_PER_LEVEL = 32
+
+
+def spot_check(model: Any, states: list[Hashable], invariants: list[tuple[str, Any]],
+               describe_path: Callable[[Hashable], str]) -> None:
+    """Refuse a model whose behaviour changes when nodes are renamed.
+
+    For sampled states s and the two permutations that generate all others
+    (swap the first two elements; rotate all), the image of s must have the
+    same successors up to symmetry, and the same invariant verdicts.  A spec
+    that treats one node specially (``self.name == "A"``) fails at once.
+    """
+    n = model.symmetry_size()
+    generators = [(1, 0, *range(2, n)), (*range(1, n), 0)]
+    for state in states[:SPOT_CHECKS_PER_LEVEL]:
+        try:
+            problem = _asymmetry(model, state, invariants, generators)
+        except Exception:  # noqa: BLE001 - the search itself will report it, with context
+            continue
+        if problem:
+            raise SpecError(
+                f"{type(model).__name__} is declared symmetric, but renaming its nodes "
+                f"changes its behaviour: {problem}. A spec that treats some node "
+                "specially (for example `self.name == 'A'`) must say `symmetric = False` "
+                "on its Protocol class, or run with --no-symmetry.\n" + describe_path(state)
+            )
+
+
+def _asymmetry(model: Any, state: Hashable, invariants: list[tuple[str, Any]],
+               generators: list[tuple[int, ...]]) -> str | None:
+    successors = {model.canonical(t)[0] for _, t in model.successors(state)}
+    verdicts = [holds(state) for _, holds in invariants]
+    for perm in generators:
+        image = model.permute(state, perm)
+        if model.canonical(image)[0] != model.canonical(state)[0]:
+            return f"under {perm} its image has another canonical form"
+        if {model.canonical(t)[0] for _, t in model.successors(image)} != successors:
+            return f"under {perm} its image can take other steps"
+        if [holds(image) for _, holds in invariants] != verdicts:
+            return f"under {perm} an invariant judges its image differently"
+    return None
+
+
 @dataclass
 class Verification:
     states: int  # reachable states of the unreduced model

@@ -62,8 +62,11 @@ def format_trace(model: Model, steps: list[Step]) -> str:
     lines: list[str] = []
     width = len(str(len(steps)))
     previous: dict[str, Any] = {}
-    for step in steps:
+    for step, before in zip(steps, [None, *steps]):
         lines.append(f"{step.number:>{width}}. {step.action}")
+        if before is not None:
+            notes = model.step_notes(before.state, step.state)
+            lines.extend(f"{'':>{width}}    {note}" for note in notes)
         fields = model.describe_state(step.state)
         for name, value in fields.items():
             before = previous.get(name)

@@ -69,7 +69,7 @@ def sample_is_immutable(
             raise SpecError(
                 f"{_spec_name(model)} produced a mutable state: {problem}.\n"
                 "States must be immutable: use tuples, frozensets, NamedTuples or "
-                "frozen dataclasses.\n" + _context(model, path)
+                "frozen dataclasses.\n" + context(model, path)
             )
 
 
@@ -85,7 +85,7 @@ def diagnose_failure(
             list(model.successors(path[-1]))
         except SpecError as again:
             exc = again
-        return SpecError(f"{exc}\n{_context(model, path)}")
+        return SpecError(f"{exc}\n{context(model, path)}")
     if state is None:
         return SpecError(
             f"{_spec_name(model)}.initial_states() raised {_describe(exc, model)}"
@@ -95,7 +95,7 @@ def diagnose_failure(
     except Exception as again:
         return SpecError(
             f"action {_blame(again, model)} raised {_describe(again, model)}\n"
-            + _context(model, path)
+            + context(model, path)
         )
     for label, nxt in steps:
         try:
@@ -104,7 +104,7 @@ def diagnose_failure(
             problem = find_mutable(nxt) or "the state is unhashable"
             return SpecError(
                 f"action {label} produced an unhashable state: {problem}\n"
-                + _context(model, path)
+                + context(model, path)
             )
     for label, nxt in steps:
         for name, holds in model.invariants().items():
@@ -114,12 +114,12 @@ def diagnose_failure(
                 return SpecError(
                     f"invariant {name} raised {_describe(again, model)}\n"
                     f"while checking the state reached by {label}\n"
-                    + _context(model, path + [nxt])
+                    + context(model, path + [nxt])
                 )
     return SpecError(
         f"{_spec_name(model)} raised {_describe(exc, model)} but not when the step "
         "was repeated: is the spec nondeterministic (random numbers, clocks, "
-        "mutation of shared objects)?\n" + _context(model, path)
+        "mutation of shared objects)?\n" + context(model, path)
     )
 
 
@@ -149,7 +149,7 @@ def _describe(exc: BaseException, model: Model) -> str:
     return f"{type(exc).__name__}: {exc}{where}"
 
 
-def _context(model: Model, path: list[Hashable]) -> str:
+def context(model: Model, path: list[Hashable]) -> str:
     # Imported here: trace imports this module's helpers for its own checks.
     from modelcheck.trace import format_trace, label_path
 

@@ -34,10 +34,13 @@ TEMPLATE = """
 
 CASES = {
     "in_place": ("self.items = ['started']", "left field items is a list", "start"),
-    "unhashable_send": ("self.send('B', 'Hello', items=[1])", "field items is a list", "node A"),
+    "unhashable_send": ("self.send(self.peers[0], 'Hello', items=[1])", "field items is a list",
+                        "node A"),
     "unknown_node": ("self.send('Z', 'Hello')", "unknown node 'Z'", "node A"),
     "raises": ("raise RuntimeError('oops')", "handler start of node A raised RuntimeError", "oops"),
-    "no_handler": ("self.send('B', 'Bye')", "no handler for Bye", "node B"),
+    "no_handler": ("self.send(self.peers[0], 'Helo')", "no node handles", "did you mean 'Hello'",
+                   "node A"),
+    "name_dependent": ("self.send('B', 'Hello')", "symmetric = False"),
     "log_assign": ("self.log = (1,)", "use log.append", "start"),
 }
 

@@ -31,6 +31,8 @@ class FaultBudget:
     @classmethod
     def parse(cls, text: str) -> FaultBudget:
         counts: dict[str, int] = {}
+        if text.strip() == "none":
+            return cls()
         for item in filter(None, (part.strip() for part in text.split(","))):
             kind, eq, number = item.partition("=")
             kind = kind.strip().replace("-", "_")

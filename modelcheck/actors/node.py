@@ -23,6 +23,7 @@ author never sees the global state, the network or the faults.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -139,6 +140,9 @@ class LogView:
     def __eq__(self, other: object) -> bool:
         return self.entries == (other.entries if isinstance(other, LogView) else other)
 
+    def __add__(self, other: Any) -> tuple[Any, ...]:
+        return self.entries + tuple(other)
+
     def __repr__(self) -> str:
         return repr(list(self.entries))
 
@@ -203,11 +207,12 @@ class Node:
 
     @property
     def peers(self) -> list[str]:
-        """Every other node's name."""
+        """Every other node's name (not this node's)."""
         return [n for n in self.protocol.node_names if n != self.name]
 
     @property
     def majority(self) -> int:
+        """How many nodes, this one included, make a majority of all nodes."""
         return len(self.protocol.node_names) // 2 + 1
 
     def send(self, to: str, kind: str, **body: Any) -> None:
@@ -216,6 +221,13 @@ class Node:
             raise SpecError(
                 f"node {self.name} sent {kind} to unknown node {to!r} "
                 f"(nodes: {', '.join(self.protocol.node_names)})"
+            )
+        if kind not in self._receivers:
+            close = difflib.get_close_matches(kind, self._receivers, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise SpecError(
+                f"node {self.name} sent {kind} to {to}, but no node handles {kind} "
+                f"messages (no @on({kind!r})){hint}"
             )
         for field, value in body.items():
             if (problem := find_mutable(value, f"field {field}")) is not None:

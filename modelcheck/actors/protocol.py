@@ -17,6 +17,7 @@ duplicate) within the budget.
 from __future__ import annotations
 
 import string
+from collections import Counter
 import traceback
 from collections.abc import Callable, Iterator
 from itertools import combinations, product
@@ -147,9 +148,7 @@ class Protocol(Model):
         for m in distinct(bag):
             rest = take(bag, m)
             if connected(isolated, m.src, m.dst):
-                handler = self.node._receivers.get(m.kind)
-                if handler is None:
-                    raise SpecError(f"node {m.dst} has no handler for {m.kind} messages (@on({m.kind!r}))")
+                handler = self.node._receivers[m.kind]  # checked when it was sent
                 nxt = self._run(s, self.node_index[m.dst], handler, (m,), rest, client)
                 if nxt is not None:
                     yield Action("deliver", m.dst, m), nxt
@@ -348,6 +347,10 @@ class Protocol(Model):
         if action.detail:
             details["detail"] = action.detail
         return details
+
+    def step_notes(self, before: GlobalState, after: GlobalState) -> list[str]:
+        sent = Counter(after[1]) - Counter(before[1])
+        return [f"sends {m!r} to {m.dst}" for m in sorted(sent.elements(), key=lambda m: m.order)]
 
     def json_facts(self, s: GlobalState) -> dict[str, Any]:
         return {"in_flight": [
