@@ -23,7 +23,8 @@ from collections.abc import Callable, Iterator
 from itertools import combinations, product
 from typing import Any, NamedTuple
 
-from modelcheck.actors import disk, symmetry
+from modelcheck.actors import disk
+from modelcheck.actors.symmetry import NodeSymmetry
 from modelcheck.actors.faults import FaultBudget
 from modelcheck.actors.network import Bag, Message, connected, distinct, put, take
 from modelcheck.actors.node import Node, NodeState
@@ -109,6 +110,7 @@ class Protocol(Model):
             raise ValueError("nodes must be between 1 and 26")
         self.node_names = tuple(string.ascii_uppercase[:nodes])
         self.node_index = {name: i for i, name in enumerate(self.node_names)}
+        self._symmetry = NodeSymmetry(self.node_names)
         self.writes = self.default_writes
         self.faults = FaultBudget.parse(self.default_faults)
         #: With --minimize faults: the most fault events of any kind together.
@@ -214,10 +216,10 @@ class Protocol(Model):
         return len(self.node_names) if self.symmetric else 0
 
     def permute(self, s: GlobalState, perm: tuple[int, ...]) -> GlobalState:
-        return symmetry.permute(s, self.node_names, perm)
+        return self._symmetry.permute(s, perm)
 
     def canonical(self, s: GlobalState) -> tuple[GlobalState, int]:
-        return symmetry.canonical(s, self.node_names)
+        return self._symmetry.canonical(s)
 
     # --- durability ----------------------------------------------------------
 

@@ -11,6 +11,9 @@ Canonical form: sort the nodes by a profile that renaming cannot change
 every other name as "other"); nodes with equal profiles are tried in every
 order and the least resulting state is kept.  Exact, and only tied nodes
 cost permutations.
+
+Node states and messages recur across millions of global states, so their
+renamings, profiles and sort keys are memoised (in bounded tables).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from modelcheck.actors.network import Message
 from modelcheck.symmetry import order_key
 
 SELF, OTHER = "\x00self", "\x00other"
+_CACHE_LIMIT = 400_000
 
 
 def rename(value: Any, names: dict[str, str]) -> Any:
@@ -40,42 +44,100 @@ def rename(value: Any, names: dict[str, str]) -> Any:
     return value
 
 
-def permute(state: tuple, node_names: tuple[str, ...], perm: tuple[int, ...]) -> tuple:
-    nodes, bag, isolated, client, used = state
-    names = {node_names[i]: node_names[perm[i]] for i in range(len(node_names))}
-    moved: list[Any] = [None] * len(nodes)
-    for i, node in enumerate(nodes):
-        moved[perm[i]] = rename(node, names)
-    messages = sorted((rename(m, names) for m in bag), key=lambda m: m.order)
-    return (tuple(moved), tuple(messages), rename(isolated, names), client, used)
+class NodeSymmetry:
+    """Permutations and canonical forms of one protocol's global states."""
 
+    def __init__(self, node_names: tuple[str, ...]) -> None:
+        self.node_names = node_names
+        self.views = {
+            name: {n: (SELF if n == name else OTHER) for n in node_names} for name in node_names
+        }
+        self._mappings: dict[tuple[int, ...], dict[str, str]] = {}
+        self._renamed: dict[tuple[Any, tuple[int, ...]], Any] = {}
+        self._profiles: dict[tuple[Any, str], Any] = {}
+        self._keys: dict[Any, Any] = {}
 
-def canonical(state: tuple, node_names: tuple[str, ...]) -> tuple[tuple, int]:
-    nodes, bag, isolated, _client, _used = state
-    profiles = []
-    for i, name in enumerate(node_names):
-        view = {n: (SELF if n == name else OTHER) for n in node_names}
-        mine = [rename(m, view) for m in bag if name in (m.src, m.dst)]
-        profiles.append(order_key((rename(nodes[i], view), name in isolated,
-                                   sorted(order_key(m) for m in mine))))
-    order = sorted(range(len(node_names)), key=profiles.__getitem__)
-    groups: list[list[int]] = []
-    for i in order:
-        if groups and profiles[groups[-1][0]] == profiles[i]:
-            groups[-1].append(i)
+    def _mapping(self, perm: tuple[int, ...]) -> dict[str, str]:
+        names = self._mappings.get(perm)
+        if names is None:
+            names = {self.node_names[i]: self.node_names[p] for i, p in enumerate(perm)}
+            self._mappings[perm] = names
+        return names
+
+    def _rename(self, value: Any, perm: tuple[int, ...]) -> Any:
+        key = (value, perm)
+        found = self._renamed.get(key)
+        if found is None:
+            if len(self._renamed) > _CACHE_LIMIT:
+                self._renamed.clear()
+            found = self._renamed[key] = rename(value, self._mapping(perm))
+        return found
+
+    def _key(self, value: Any) -> Any:
+        found = self._keys.get(value)
+        if found is None:
+            if len(self._keys) > _CACHE_LIMIT:
+                self._keys.clear()
+            found = self._keys[value] = order_key(value)
+        return found
+
+    def _profile(self, value: Any, name: str) -> Any:
+        """Sort key of ``value`` as node ``name`` sees it (self / other)."""
+        key = (value, name)
+        found = self._profiles.get(key)
+        if found is None:
+            if len(self._profiles) > _CACHE_LIMIT:
+                self._profiles.clear()
+            found = self._profiles[key] = order_key(rename(value, self.views[name]))
+        return found
+
+    def permute(self, state: tuple, perm: tuple[int, ...]) -> tuple:
+        nodes, bag, isolated, client, used = state
+        moved: list[Any] = [None] * len(nodes)
+        for i, node in enumerate(nodes):
+            moved[perm[i]] = self._rename(node, perm)
+        messages = sorted((self._rename(m, perm) for m in bag), key=_by_order)
+        names = self._mapping(perm)
+        return (tuple(moved), tuple(messages), frozenset(names[n] for n in isolated),
+                client, used)
+
+    def image_key(self, image: tuple) -> Any:
+        """A total order on images: cheap, because its parts are memoised."""
+        nodes, bag, isolated, _client, _used = image
+        return (tuple(self._key(n) for n in nodes), tuple(m.order for m in bag),
+                tuple(sorted(isolated)))
+
+    def canonical(self, state: tuple) -> tuple[tuple, int]:
+        nodes, bag, isolated, _client, _used = state
+        traffic: dict[str, list[Any]] = {name: [] for name in self.node_names}
+        for m in bag:
+            traffic[m.src].append(self._profile(m, m.src))
+            traffic[m.dst].append(self._profile(m, m.dst))
+        profiles = [
+            (self._profile(nodes[i], name), name in isolated, sorted(traffic[name]))
+            for i, name in enumerate(self.node_names)
+        ]
+        order = sorted(range(len(nodes)), key=profiles.__getitem__)
+        groups: list[list[int]] = []
+        for i in order:
+            if groups and profiles[groups[-1][0]] == profiles[i]:
+                groups[-1].append(i)
+            else:
+                groups.append([i])
+        images: dict[tuple, int] = {}
+        for arrangement in product(*(permutations(g) for g in groups)):
+            perm = [0] * len(nodes)
+            for position, i in enumerate(i for group in arrangement for i in group):
+                perm[i] = position
+            image = self.permute(state, tuple(perm))
+            images[image] = images.get(image, 0) + 1
+        if len(images) == 1:
+            (best, automorphisms), = images.items()
         else:
-            groups.append([i])
-    images: dict[tuple, int] = {}
-    for arrangement in product(*(permutations(g) for g in groups)):
-        sequence = [i for group in arrangement for i in group]
-        perm = [0] * len(sequence)
-        for position, i in enumerate(sequence):
-            perm[i] = position
-        image = permute(state, node_names, tuple(perm))
-        images[image] = images.get(image, 0) + 1
-    if len(images) == 1:
-        (best, automorphisms), = images.items()
-    else:
-        best = min(images, key=order_key)
-        automorphisms = images[best]
-    return best, factorial(len(node_names)) // automorphisms
+            best = min(images, key=self.image_key)
+            automorphisms = images[best]
+        return best, factorial(len(nodes)) // automorphisms
+
+
+def _by_order(message: Message) -> Any:
+    return message.order
