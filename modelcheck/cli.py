@@ -52,6 +52,10 @@ def main() -> None:
 )
 @click.option("--deadlock", is_flag=True, help="Report a state with no successor as a violation.")
 @click.option(
+    "--only", multiple=True, metavar="PROPERTY",
+    help="Check only this property (repeatable); the others are ignored.",
+)
+@click.option(
     "--writes", type=click.IntRange(min=0), metavar="K",
     help="Actor specs: how many writes the client issues (default: the spec's).",
 )
@@ -95,6 +99,7 @@ def check(
     max_states: int | None,
     time_limit: float | None,
     deadlock: bool,
+    only: tuple[str, ...],
     writes: int | None,
     faults: str | None,
     minimize: str,
@@ -118,7 +123,7 @@ def check(
     """
     progress = ProgressLine()
     options = Options(writes, faults, minimize, max_depth, max_states, time_limit, deadlock,
-                      symmetry)
+                      symmetry, only)
     if verify_symmetry:
         _verify_symmetry(spec, params, options, debug)
     try:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import gc
 import time
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -72,6 +72,7 @@ def explore(
     time_limit: float | None = None,
     deadlock: bool = False,
     symmetry: bool = False,
+    only: Sequence[str] = (),
     progress: Progress | None = None,
 ) -> Outcome:
     """Explore every reachable state of ``model`` breadth-first.
@@ -79,6 +80,7 @@ def explore(
     ``max_depth`` counts levels (initial states are level 1), ``time_limit``
     is in seconds, ``deadlock`` makes a state without successors a violation,
     ``symmetry`` keeps one state per orbit of the model's declared symmetry,
+    ``only`` names the invariants to check (default: all),
     and ``progress`` is called with the running Stats about once per thousand
     expanded states.  Raises
     ``SpecError`` when the spec misbehaves (an action or invariant raises, a
@@ -89,7 +91,9 @@ def explore(
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _explore(model, max_depth, max_states, time_limit, deadlock, symmetry, progress)
+        invariants = _selected(model, only)
+        return _explore(model, invariants, max_depth, max_states, time_limit, deadlock,
+                        symmetry, progress)
     finally:
         if collecting:
             gc.enable()
@@ -114,8 +118,20 @@ def _in_original_names(
     return path
 
 
+def _selected(model: Model, only: Sequence[str]) -> list[tuple[str, Callable[[Hashable], bool]]]:
+    declared = model.invariants()
+    unknown = [name for name in only if name not in declared]
+    if unknown:
+        raise SpecError(
+            f"no property {', '.join(map(repr, unknown))} in {type(model).__name__} "
+            f"(its properties: {', '.join(declared) or 'none'})"
+        )
+    return [(name, holds) for name, holds in declared.items() if not only or name in only]
+
+
 def _explore(
     model: Model,
+    invariants: list[tuple[str, Callable[[Hashable], bool]]],
     max_depth: int | None,
     max_states: int | None,
     time_limit: float | None,
@@ -126,7 +142,6 @@ def _explore(
     started = time.perf_counter()
     stats = Stats()
     parents: dict[Hashable, Hashable | None] = {}
-    invariants = list(model.invariants().items())
     successors = model.successors
     canonical = model.canonical if symmetry else None
     represented = 0

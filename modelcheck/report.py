@@ -22,6 +22,9 @@ class Report:
     model: Model
     outcome: Outcome
 
+    #: The properties that were checked (all, unless --only).
+    checked: tuple[str, ...] = ()
+
     def __post_init__(self) -> None:
         # Replaying the path proves it is a real behaviour of the model.
         self.steps: list[Step] = label_path(self.model, self.outcome.path)
@@ -70,7 +73,7 @@ class Report:
             lines += [f"VIOLATION of {o.property}", "", format_trace(self.model, self.steps), ""]
             lines.append(f"✗ {self.explanation}")
         elif o.verdict == "ok":
-            names = ", ".join(self.model.invariants())
+            names = ", ".join(self.checked)
             if names:
                 lines.append(f"ok: every reachable state checked ({names})")
             else:

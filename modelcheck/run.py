@@ -28,6 +28,8 @@ class Options:
     deadlock: bool = False
     #: None: on wherever the spec declares symmetry.
     symmetry: bool | None = None
+    #: Check only these properties (default: all).
+    only: tuple[str, ...] = ()
 
     def command_line(self) -> list[str]:
         """These options as ``modelcheck check`` arguments."""
@@ -38,6 +40,8 @@ class Options:
             args += ["--faults", self.faults]
         if self.minimize != "steps":
             args += ["--minimize", self.minimize]
+        for name in self.only:
+            args += ["--only", name]
         return args
 
 
@@ -72,10 +76,12 @@ def run(
     outcome = search(
         model,
         symmetry=symmetric if options.symmetry is None else options.symmetry,
+        only=options.only,
         max_depth=options.max_depth,
         max_states=options.max_states,
         time_limit=options.time_limit,
         deadlock=options.deadlock,
         progress=progress,
     )
-    return Report(name, values, model, outcome)
+    checked = options.only or tuple(model.invariants())
+    return Report(name, values, model, outcome, checked)

@@ -113,3 +113,30 @@ def test_limits_give_exit_3_and_never_ok():
 @pytest.mark.parametrize("flag", ["--max-depth", "--max-states", "--time-limit"])
 def test_limits_must_be_positive(flag):
     assert run("check", "two_phase", flag, "0").exit_code == 2
+
+
+def test_only_checks_named_properties(tmp_path):
+    spec = write(tmp_path, """
+        from modelcheck import Model, invariant
+
+        class Spec(Model):
+            def initial_states(self):
+                yield 0
+
+            def successors(self, x):
+                if x < 5:
+                    yield "Inc", x + 1
+
+            @invariant
+            def below_three(self, x):
+                return x < 3
+
+            @invariant
+            def below_five(self, x):
+                return x < 5
+    """)
+    both = json.loads(run("check", spec, "--json").output)
+    assert both["property"] == "below_three" and len(both["trace"]) == 4
+    alone = json.loads(run("check", spec, "--json", "--only", "below_five").output)
+    assert alone["property"] == "below_five" and len(alone["trace"]) == 6
+    assert_clean_error(run("check", spec, "--only", "nope"), "no property 'nope'", "below_five")
