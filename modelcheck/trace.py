@@ -89,6 +89,8 @@ def jsonable(value: Any) -> Any:
         return value
     fields = getattr(value, "_fields", None)
     if fields is not None:
+        if "__repr__" in vars(type(value)):  # a record with its own short form
+            return repr(value)
         return {name: jsonable(v) for name, v in zip(fields, value)}
     if isinstance(value, dict):
         return {str(k): jsonable(v) for k, v in value.items()}

@@ -27,18 +27,20 @@ A power loss keeps any prefix of each file's unsynced writes, so under
 acknowledged, and a pair that lacks the entry elects a leader that commits a
 different write at the same position: the acknowledged write is lost
 (``durability``).  Under ``never`` a server can also forget its vote, and two
-leaders are elected in one term (``election_safety``).  ``check`` selects the
-properties checked, so that either counterexample can be shown on its own.
+leaders are elected in one term (``election_safety``); ``--only
+election_safety`` shows that counterexample on its own.
 
 Modelling choices, to keep the state space finite and small:
 
 * Messages in flight are a bag and nothing is lost unless ``--faults drop``
-  says so, so a message is sent once, never retransmitted.  Heartbeats that
-  carry nothing new change nothing without clocks, so the leader sends
-  AppendEntries only upon election (Figure 2's initial heartbeat) and when
-  a follower lacks entries: after each send it advances nextIndex as though
-  the entries had arrived (pipelining), and a failure response brings it
-  back down.  Followers learn leaderCommit from those messages.
+  says so, so a message is sent once, never retransmitted.  Without clocks a
+  heartbeat only announces the term, which the next AppendEntries announces
+  too, so there are none: the leader sends AppendEntries when a client write
+  gives it something new, to every follower from its nextIndex, and again
+  at once when a follower refuses (log inconsistency).  After each send it
+  advances nextIndex as though the entries had arrived (pipelining).
+  Followers learn leaderCommit from those messages.  Each of these choices
+  removes interleavings that cannot lose or corrupt data on their own.
 * Leader-only and candidate-only state is cleared when a server steps down
   (Figure 2 reinitialises it after each election anyway).
 """
@@ -48,7 +50,11 @@ from __future__ import annotations
 from typing import Literal, NamedTuple
 
 from modelcheck import invariant
-from modelcheck.actors import Durable, DurableLog, Node, Protocol, Volatile, on, timeout
+from modelcheck.gallery import Counterexample
+from modelcheck.run import Options
+from modelcheck.actors import (
+    Durable, DurableLog, Node, Protocol, Volatile, World, on, timeout,
+)
 
 
 class Entry(NamedTuple):
@@ -59,6 +65,24 @@ class Entry(NamedTuple):
 
     def __repr__(self) -> str:
         return f"t{self.term}:{self.value}"
+
+
+class Slot(NamedTuple):
+    """A follower's nextIndex or matchIndex (kept as a frozenset of slots)."""
+
+    server: str
+    index: int
+
+    def __repr__(self) -> str:
+        return f"{self.server}:{self.index}"
+
+
+def lookup(slots: frozenset[Slot], server: str) -> int:
+    return next(slot.index for slot in slots if slot.server == server)
+
+
+def assign(slots: frozenset[Slot], server: str, index: int) -> frozenset[Slot]:
+    return frozenset(slot for slot in slots if slot.server != server) | {Slot(server, index)}
 
 
 class Server(Node):
@@ -72,9 +96,9 @@ class Server(Node):
     commit_index = Volatile(0)
     # Volatile state on candidates: who granted a vote in current_term.
     votes = Volatile(frozenset())
-    # Volatile state on leaders, one slot per server in name order.
-    next_index = Volatile(())
-    match_index = Volatile(())
+    # Volatile state on leaders: a slot per follower.
+    next_index = Volatile(frozenset())
+    match_index = Volatile(frozenset())
 
     # --- helpers --------------------------------------------------------------
 
@@ -99,14 +123,8 @@ class Server(Node):
             self.become_follower()
 
     def become_follower(self) -> None:
-        self.role, self.votes, self.next_index, self.match_index = "follower", frozenset(), (), ()
-
-    def slot(self, name: str) -> int:
-        return self.protocol.node_index[name]
-
-    def set_slot(self, values: tuple[int, ...], name: str, value: int) -> tuple[int, ...]:
-        i = self.slot(name)
-        return values[:i] + (value,) + values[i + 1 :]
+        self.role, self.votes = "follower", frozenset()
+        self.next_index, self.match_index = frozenset(), frozenset()
 
     # --- elections --------------------------------------------------------------
 
@@ -160,14 +178,11 @@ class Server(Node):
         """Candidates: if votes received from a majority of servers, become leader."""
         if len(self.votes) < self.majority:
             return
-        n = len(self.protocol.node_names)
         self.role, self.votes = "leader", frozenset()
         # Reinitialised after election: nextIndex to last log index + 1,
         # matchIndex to 0.
-        self.next_index, self.match_index = (len(self.log) + 1,) * n, (0,) * n
-        # Upon election: send initial empty AppendEntries RPCs (heartbeat).
-        for peer in self.peers:
-            self.send_append_entries(peer)
+        self.next_index = frozenset(Slot(peer, len(self.log) + 1) for peer in self.peers)
+        self.match_index = frozenset(Slot(peer, 0) for peer in self.peers)
 
     # --- log replication ----------------------------------------------------------
 
@@ -178,27 +193,21 @@ class Server(Node):
             return
         self.log.append(Entry(self.current_term, value))
         self.persist()
+        # If last log index >= nextIndex for a follower: send AppendEntries
+        # with log entries starting at nextIndex.
+        for peer in self.peers:
+            self.send_append_entries(peer)
         self.advance_commit_index()  # a cluster of one commits at once
 
-    @timeout
-    def replicate(self) -> None:
-        """Leaders: if last log index >= nextIndex for a follower, send
-        AppendEntries RPC with log entries starting at nextIndex."""
-        if self.role != "leader":
-            return
-        for peer in self.peers:
-            if len(self.log) >= self.next_index[self.slot(peer)]:
-                self.send_append_entries(peer)
-
     def send_append_entries(self, peer: str) -> None:
-        prev = self.next_index[self.slot(peer)] - 1
+        prev = lookup(self.next_index, peer) - 1
         self.send(
             peer, "AppendEntries", term=self.current_term,
             prev_log_index=prev, prev_log_term=self.term_at(prev),
             entries=tuple(self.log[prev:]), leader_commit=self.commit_index,
         )
-        # Pipelining: assume the entries arrive; a failure brings nextIndex back.
-        self.next_index = self.set_slot(self.next_index, peer, len(self.log) + 1)
+        # Pipelining: expect success; a failure response brings it back down.
+        self.next_index = assign(self.next_index, peer, len(self.log) + 1)
 
     @on("AppendEntries")
     def on_append_entries(self, msg) -> None:
@@ -220,7 +229,7 @@ class Server(Node):
         # 2. Reply false if log doesn't contain an entry at prevLogIndex whose
         # term matches prevLogTerm.
         if msg.prev_log_index > len(self.log) or self.term_at(msg.prev_log_index) != msg.prev_log_term:
-            return reply(False, prev_log_index=msg.prev_log_index)
+            return reply(False, index=msg.prev_log_index)
         for index, entry in enumerate(msg.entries, start=msg.prev_log_index + 1):
             # 3. If an existing entry conflicts with a new one (same index but
             # different terms), delete the existing entry and all that follow it.
@@ -234,42 +243,33 @@ class Server(Node):
         # fewer entries than an earlier one.
         last_new = msg.prev_log_index + len(msg.entries)
         self.commit_index = max(self.commit_index, min(msg.leader_commit, last_new))
-        reply(True, match_index=last_new)
+        reply(True, index=last_new)
 
     @on("AppendEntriesResponse")
     def on_append_entries_response(self, msg) -> None:
         self.observe_term(msg.term)
-        if self.role != "leader" or msg.term != self.current_term:
+        # A refusal of a stale term names no index: its term was the news.
+        if self.role != "leader" or msg.term != self.current_term or not hasattr(msg, "index"):
             return
         follower = msg.src
         if msg.success:
             # If successful: update nextIndex and matchIndex for follower.
-            i = self.slot(follower)
-            self.next_index = self.set_slot(
-                self.next_index, follower, max(self.next_index[i], msg.match_index + 1)
-            )
-            self.match_index = self.set_slot(
-                self.match_index, follower, max(self.match_index[i], msg.match_index)
-            )
+            match_index = max(lookup(self.match_index, follower), msg.index)
+            self.match_index = assign(self.match_index, follower, match_index)
+            self.next_index = assign(self.next_index, follower, match_index + 1)
             self.advance_commit_index()
-        elif "prev_log_index" in msg.fields():
-            # If AppendEntries fails because of log inconsistency (not because
-            # its term was stale): decrement nextIndex below the prevLogIndex
-            # that failed; replicate retries.
-            self.next_index = self.set_slot(
-                self.next_index, follower,
-                min(self.next_index[self.slot(follower)], msg.prev_log_index),
-            )
+        else:
+            # If AppendEntries fails because of log inconsistency: decrement
+            # nextIndex (to the prevLogIndex that failed) and retry.
+            self.next_index = assign(self.next_index, follower, msg.index)
+            self.send_append_entries(follower)
 
     def advance_commit_index(self) -> None:
         """Leaders: if there exists an N > commitIndex such that a majority of
         matchIndex[i] >= N and log[N].term == currentTerm, set commitIndex = N
         (the leader's own log counts for itself).  Acknowledge the client's
         writes of this term that are now committed."""
-        stored = [
-            len(self.log) if name == self.name else match
-            for name, match in zip(self.protocol.node_names, self.match_index)
-        ]
+        stored = [len(self.log)] + [slot.index for slot in self.match_index]
         for n in range(len(self.log), self.commit_index, -1):
             if self.term_at(n) != self.current_term:
                 break  # earlier entries commit only with one of this term
@@ -288,25 +288,38 @@ class Raft(Protocol):
     summary = "Raft (Figure 2): elections and log replication; fsync=log_async|never lose acked writes"
     node = Server
     default_writes = 2
-    default_faults = "power_loss=1,partition=2"
+    default_faults = "power_loss=1"
+    counterexamples = [
+        Counterexample(
+            "log_async", "followers ack entries before fsync; one loses its tail, a "
+            "leader without the entry is elected", params=("fsync=log_async",)),
+        Counterexample(
+            "never-election_safety", "a server forgets its vote after a power loss and "
+            "votes twice in one term", params=("fsync=never",),
+            options=Options(only=("election_safety",))),
+    ]
 
     def __init__(
         self,
         nodes: int = 3,
         terms: int = 2,
         fsync: Literal["always", "log_async", "never"] = "log_async",
-        check: Literal["all", "durability", "election_safety"] = "all",
     ) -> None:
         super().__init__(nodes)
         if terms < 1:
             raise ValueError("terms must be at least 1")
         self.terms = terms
         self.fsync = fsync
-        self.check = check
 
-    def invariants(self):
-        found = super().invariants()
-        return found if self.check == "all" else {self.check: found[self.check]}
+    def explain(self, prop: str, state) -> str:
+        if prop != "election_safety":
+            return super().explain(prop, state)
+        leaders: dict[int, list[str]] = {}
+        for name, node in World(self, state).nodes.items():
+            if node.role == "leader":
+                leaders.setdefault(node.current_term, []).append(name)
+        term, names = next((t, n) for t, n in leaders.items() if len(n) > 1)
+        return f"election_safety broken: {' and '.join(names)} are both leaders of term {term}"
 
     @invariant
     def election_safety(self, world) -> bool:

@@ -62,7 +62,7 @@ class Message:
 
 
 def _show(value: Any) -> str:
-    if isinstance(value, tuple):
+    if isinstance(value, tuple) and not hasattr(value, "_fields"):
         return "[" + ", ".join(_show(v) for v in value) + "]"
     return repr(value) if not isinstance(value, str) else value
 

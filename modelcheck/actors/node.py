@@ -39,14 +39,20 @@ if TYPE_CHECKING:
 NodeState = tuple[tuple[Any, ...], tuple[disk.File, ...]]
 
 
-class Volatile:
-    """A field kept in memory: back to its default after any crash."""
+class Field:
+    """A declared node field; ``index`` is its slot in the node state."""
+
+    index = -1
 
     def __init__(self, default: Any = None) -> None:
         self.default = default
 
     def __set_name__(self, owner: type, name: str) -> None:
         self.name = name
+
+
+class Volatile(Field):
+    """A field kept in memory: back to its default after any crash."""
 
     def __get__(self, node: Node | None, owner: type) -> Any:
         if node is None:
@@ -57,17 +63,9 @@ class Volatile:
         node._check_writable()
         node._volatile[self.index] = value
 
-    index = -1
 
-
-class Durable:
+class Durable(Field):
     """A one-value file on disk.  Assignment writes it; ``fsync`` makes it stick."""
-
-    def __init__(self, default: Any = None) -> None:
-        self.default = default
-
-    def __set_name__(self, owner: type, name: str) -> None:
-        self.name = name
 
     def __get__(self, node: Node | None, owner: type) -> Any:
         if node is None:
@@ -77,8 +75,6 @@ class Durable:
     def __set__(self, node: Node, value: Any) -> None:
         node._check_writable()
         node._files[self.index] = disk.write(node._files[self.index], value)
-
-    index = -1
 
 
 class DurableLog(Durable):

@@ -171,10 +171,10 @@ class Protocol(Model):
             for i, name in enumerate(self.node_names):
                 if name not in isolated:
                     nxt = self._run(s, i, "on_client_write", (next_write,), bag, issued)
-                    # A node that ignores the request still consumed it.
-                    yield Action("write", name, detail=str(next_write)), nxt or (
-                        nodes, bag, isolated, issued, used
-                    )
+                    # A node that ignores the request (not the leader) takes
+                    # no step: the client tries another node.
+                    if nxt is not None:
+                        yield Action("write", name, detail=str(next_write)), nxt
 
         for i, name in enumerate(self.node_names):
             if may(CRASH):

@@ -56,6 +56,7 @@ class NodeSymmetry:
         self._renamed: dict[tuple[Any, tuple[int, ...]], Any] = {}
         self._profiles: dict[tuple[Any, str], Any] = {}
         self._keys: dict[Any, Any] = {}
+        self._identity = list(range(len(node_names)))
 
     def _mapping(self, perm: tuple[int, ...]) -> dict[str, str]:
         names = self._mappings.get(perm)
@@ -124,6 +125,13 @@ class NodeSymmetry:
                 groups[-1].append(i)
             else:
                 groups.append([i])
+        if len(groups) == len(nodes):  # no ties: the sort decides alone
+            perm = [0] * len(nodes)
+            for position, i in enumerate(order):
+                perm[i] = position
+            if perm == self._identity:
+                return state, factorial(len(nodes))
+            return self.permute(state, tuple(perm)), factorial(len(nodes))
         images: dict[tuple, int] = {}
         for arrangement in product(*(permutations(g) for g in groups)):
             perm = [0] * len(nodes)
