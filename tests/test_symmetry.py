@@ -103,6 +103,8 @@ def test_asymmetric_spec_is_caught():
 
 @pytest.mark.parametrize("name", shipped())
 def test_shipped_specs_same_verdict_with_and_without_symmetry(name):
+    # Ten BFS levels: complete for the small specs; for Raft the unreduced
+    # count of those levels must equal the sum of the orbit sizes.
     spec = load(name)
     variants = [{}] + [dict(p.split("=") for p in c.params)
                        for c in getattr(spec.model_class, "counterexamples", ())]
@@ -110,11 +112,12 @@ def test_shipped_specs_same_verdict_with_and_without_symmetry(name):
         model = spec.build(spec.resolve([f"{k}={v}" for k, v in assignment.items()]))
         if model.symmetry_size() < 2:
             continue
-        reduced, full = explore(model, symmetry=True), explore(model)
+        reduced = explore(model, symmetry=True, max_depth=10)
+        full = explore(model, max_depth=10)
         assert reduced.verdict == full.verdict
         assert reduced.property == full.property
         assert len(reduced.path) == len(full.path)
-        if reduced.verdict == "ok":
+        if reduced.verdict != "violation":
             assert reduced.stats.distinct_states == full.stats.distinct_states
 
 
