@@ -24,9 +24,10 @@ What reaches stable storage when, by parameter ``fsync``:
 
 A power loss keeps any prefix of each file's unsynced writes, so under
 ``log_async`` one follower of a majority can forget an entry it
-acknowledged, and a pair that lacks the entry elects a leader that commits a
-different write at the same position: the acknowledged write is lost
-(``durability``).  Under ``never`` a server can also forget its vote, and two
+acknowledged, and a pair that lacks the entry elects a leader whose own write
+takes the entry's position, even on the old leader that had committed it:
+the acknowledged write is lost (``durability``).  No partition is needed:
+in a bag of messages, the old leader's are simply late.  Under ``never`` a server can also forget its vote, and two
 leaders are elected in one term (``election_safety``); ``--only
 election_safety`` shows that counterexample on its own.
 
@@ -35,12 +36,16 @@ Modelling choices, to keep the state space finite and small:
 * Messages in flight are a bag and nothing is lost unless ``--faults drop``
   says so, so a message is sent once, never retransmitted.  Without clocks a
   heartbeat only announces the term, which the next AppendEntries announces
-  too, so there are none: the leader sends AppendEntries when a client write
-  gives it something new, to every follower from its nextIndex, and again
-  at once when a follower refuses (log inconsistency).  After each send it
-  advances nextIndex as though the entries had arrived (pipelining).
-  Followers learn leaderCommit from those messages.  Each of these choices
-  removes interleavings that cannot lose or corrupt data on their own.
+  too, so there are none.  The leader keeps at most one AppendEntries
+  unanswered per follower: it sends one when a client write gives it
+  something new, and when an answer shows the follower still lacks entries
+  (a refusal for log inconsistency included).  Followers learn leaderCommit
+  from those messages.
+* Every message in flight multiplies the states, so a reply that could
+  change nothing is not sent: a refused vote in the candidate's own term
+  (the candidate ignores it), and Figure 2's "reply false if term <
+  currentTerm" (it only tells the sender a newer term, which that term's
+  own RPCs tell it too).
 * Leader-only and candidate-only state is cleared when a server steps down
   (Figure 2 reinitialises it after each election anyway).
 """
@@ -96,9 +101,11 @@ class Server(Node):
     commit_index = Volatile(0)
     # Volatile state on candidates: who granted a vote in current_term.
     votes = Volatile(frozenset())
-    # Volatile state on leaders: a slot per follower.
+    # Volatile state on leaders: a slot per follower, and the followers that
+    # have yet to answer the last AppendEntries sent to them.
     next_index = Volatile(frozenset())
     match_index = Volatile(frozenset())
+    waiting = Volatile(frozenset())
 
     # --- helpers --------------------------------------------------------------
 
@@ -124,7 +131,7 @@ class Server(Node):
 
     def become_follower(self) -> None:
         self.role, self.votes = "follower", frozenset()
-        self.next_index, self.match_index = frozenset(), frozenset()
+        self.next_index, self.match_index, self.waiting = frozenset(), frozenset(), frozenset()
 
     # --- elections --------------------------------------------------------------
 
@@ -150,10 +157,11 @@ class Server(Node):
     @on("RequestVote")
     def on_request_vote(self, msg) -> None:
         self.observe_term(msg.term)
-        # RequestVote receiver: 1. reply false if term < currentTerm;
-        # 2. grant the vote if votedFor is null or candidateId, and the
-        # candidate's log is at least as up-to-date as the receiver's (§5.4.1:
-        # the later last term wins; with equal last terms, the longer log).
+        # RequestVote receiver: 1. reply false if term < currentTerm (not
+        # sent: see the module docstring); 2. grant the vote if votedFor is
+        # null or candidateId, and the candidate's log is at least as
+        # up-to-date as the receiver's (§5.4.1: the later last term wins;
+        # with equal last terms, the longer log).
         up_to_date = (msg.last_log_term, msg.last_log_index) >= (
             self.term_at(len(self.log)), len(self.log)
         )
@@ -165,7 +173,7 @@ class Server(Node):
         if granted:
             self.voted_for = msg.src
             self.persist()
-        self.send(msg.src, "RequestVoteResponse", term=self.current_term, vote_granted=granted)
+            self.send(msg.src, "RequestVoteResponse", term=self.current_term, vote_granted=True)
 
     @on("RequestVoteResponse")
     def on_request_vote_response(self, msg) -> None:
@@ -193,43 +201,50 @@ class Server(Node):
             return
         self.log.append(Entry(self.current_term, value))
         self.persist()
-        # If last log index >= nextIndex for a follower: send AppendEntries
-        # with log entries starting at nextIndex.
-        for peer in self.peers:
-            self.send_append_entries(peer)
+        self.replicate()
         self.advance_commit_index()  # a cluster of one commits at once
 
-    def send_append_entries(self, peer: str) -> None:
-        prev = lookup(self.next_index, peer) - 1
-        self.send(
-            peer, "AppendEntries", term=self.current_term,
-            prev_log_index=prev, prev_log_term=self.term_at(prev),
-            entries=tuple(self.log[prev:]), leader_commit=self.commit_index,
-        )
-        # Pipelining: expect success; a failure response brings it back down.
-        self.next_index = assign(self.next_index, peer, len(self.log) + 1)
+    def replicate(self) -> None:
+        """Leaders: if last log index >= nextIndex for a follower, send
+        AppendEntries RPC with log entries starting at nextIndex -- unless
+        the follower has yet to answer the last one."""
+        for peer in self.peers:
+            if peer in self.waiting or len(self.log) < lookup(self.next_index, peer):
+                continue
+            prev = lookup(self.next_index, peer) - 1
+            self.send(
+                peer, "AppendEntries", term=self.current_term,
+                prev_log_index=prev, prev_log_term=self.term_at(prev),
+                entries=tuple(self.log[prev:]), leader_commit=self.commit_index,
+            )
+            self.waiting |= {peer}
 
     @on("AppendEntries")
     def on_append_entries(self, msg) -> None:
         self.observe_term(msg.term)
 
-        def reply(success: bool, **index: int) -> None:
+        def reply(success: bool, index: int) -> None:
+            """``index``: on success the follower's matchIndex, on failure the
+            prevLogIndex it lacks (so the leader knows what was answered)."""
             self.persist()
             self.send(
-                msg.src, "AppendEntriesResponse", term=self.current_term, success=success, **index
+                msg.src, "AppendEntriesResponse", term=self.current_term, success=success,
+                index=index,
             )
 
-        # 1. Reply false if term < currentTerm.
+        # 1. Reply false if term < currentTerm (not sent: see the module
+        # docstring).
         if msg.term < self.current_term:
-            return reply(False)
+            return
         # Candidates: if AppendEntries RPC received from new leader, convert
         # to follower.  (A leader gets one of its own term only once election
         # safety is broken; it follows too.)
         self.become_follower()
         # 2. Reply false if log doesn't contain an entry at prevLogIndex whose
         # term matches prevLogTerm.
-        if msg.prev_log_index > len(self.log) or self.term_at(msg.prev_log_index) != msg.prev_log_term:
-            return reply(False, index=msg.prev_log_index)
+        if (msg.prev_log_index > len(self.log)
+                or self.term_at(msg.prev_log_index) != msg.prev_log_term):
+            return reply(False, msg.prev_log_index)
         for index, entry in enumerate(msg.entries, start=msg.prev_log_index + 1):
             # 3. If an existing entry conflicts with a new one (same index but
             # different terms), delete the existing entry and all that follow it.
@@ -243,15 +258,15 @@ class Server(Node):
         # fewer entries than an earlier one.
         last_new = msg.prev_log_index + len(msg.entries)
         self.commit_index = max(self.commit_index, min(msg.leader_commit, last_new))
-        reply(True, index=last_new)
+        reply(True, last_new)
 
     @on("AppendEntriesResponse")
     def on_append_entries_response(self, msg) -> None:
         self.observe_term(msg.term)
-        # A refusal of a stale term names no index: its term was the news.
-        if self.role != "leader" or msg.term != self.current_term or not hasattr(msg, "index"):
+        if self.role != "leader" or msg.term != self.current_term:
             return
         follower = msg.src
+        self.waiting -= {follower}
         if msg.success:
             # If successful: update nextIndex and matchIndex for follower.
             match_index = max(lookup(self.match_index, follower), msg.index)
@@ -262,7 +277,7 @@ class Server(Node):
             # If AppendEntries fails because of log inconsistency: decrement
             # nextIndex (to the prevLogIndex that failed) and retry.
             self.next_index = assign(self.next_index, follower, msg.index)
-            self.send_append_entries(follower)
+        self.replicate()
 
     def advance_commit_index(self) -> None:
         """Leaders: if there exists an N > commitIndex such that a majority of
