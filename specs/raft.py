@@ -26,8 +26,11 @@ A power loss keeps any prefix of each file's unsynced writes, so under
 ``log_async`` one follower of a majority can forget an entry it
 acknowledged, and a pair that lacks the entry elects a leader whose own write
 takes the entry's position, even on the old leader that had committed it:
-the acknowledged write is lost (``durability``).  No partition is needed:
-in a bag of messages, the old leader's are simply late.  Under ``never`` a server can also forget its vote, and two
+the acknowledged write is lost (``durability``).  The old leader is "cut
+off" by its messages being late: in a bag network a partition adds nothing
+more (see tests/test_partitions.py), so the default budget is one power loss
+and ``--faults power_loss=1,partition=2`` gives the same verdicts at the same
+depths.  Under ``never`` a server can also forget its vote, and two
 leaders are elected in one term (``election_safety``); ``--only
 election_safety`` shows that counterexample on its own.
 
@@ -308,6 +311,10 @@ class Raft(Protocol):
         Counterexample(
             "log_async", "followers ack entries before fsync; one loses its tail, a "
             "leader without the entry is elected", params=("fsync=log_async",)),
+        Counterexample(
+            "never", "nothing is synced: the shortest loss is a server forgetting its "
+            "term and vote, then accepting the deposed leader's entry", params=("fsync=never",),
+            options=Options(only=("durability",))),
         Counterexample(
             "never-election_safety", "a server forgets its vote after a power loss and "
             "votes twice in one term", params=("fsync=never",),

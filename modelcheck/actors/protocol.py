@@ -1,17 +1,19 @@
 """Compiling nodes, network, client and faults into a Model.
 
-The global state is the tuple ``(nodes, network, isolated, client, used)``:
+The global state is the tuple ``(nodes, network, isolated, client, used, shared)``:
 
 * ``nodes``    one NodeState per node, in name order;
 * ``network``  the bag of messages in flight (a sorted tuple);
 * ``isolated`` the set of nodes cut off from the rest and from the client;
 * ``client``   ``(next_write, acked)``: the next value the client will write
                and the frozenset of ``(value, position)`` acknowledgements;
-* ``used``     how many faults of each kind have happened (FaultBudget order).
+* ``used``     how many faults of each kind have happened (FaultBudget order);
+* ``shared``   the state outside the nodes that the protocol's ``@step``
+               methods keep (see modelcheck.actors.cluster), or None.
 
 Every step is one of: deliver a message, fire a node's timeout, the client
-writes to a node, or a fault (crash, power loss, partition, heal, drop,
-duplicate) within the budget.
+writes to a node, one of the protocol's atomic ``@step`` methods, or a fault
+(crash, power loss, partition, heal, drop, duplicate) within the budget.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from itertools import combinations, product
 from typing import Any, NamedTuple
 
 from modelcheck.actors import disk
+from modelcheck.actors.cluster import Cluster, steps_of
 from modelcheck.actors.symmetry import NodeSymmetry
 from modelcheck.actors.faults import FaultBudget
 from modelcheck.actors.network import Bag, Message, connected, distinct, put, take
@@ -33,14 +36,16 @@ from modelcheck.model import Model
 from modelcheck.trace import jsonable, show
 from modelcheck.validate import find_mutable
 
-GlobalState = tuple[tuple[NodeState, ...], Bag, frozenset, tuple[int, frozenset], tuple[int, ...]]
+GlobalState = tuple[
+    tuple[NodeState, ...], Bag, frozenset, tuple[int, frozenset], tuple[int, ...], Any
+]
 POWER_LOSS, CRASH, PARTITION, DROP, DUPLICATE = range(5)
 FAULT_KINDS = FaultBudget.kinds()
 _ATOMIC = frozenset({int, str, bool, type(None)})
 
 
 class Action(NamedTuple):
-    """A step's label.  ``kind`` is deliver, timeout, write, or a fault kind."""
+    """A step's label.  ``kind`` is deliver, timeout, write, step, or a fault kind."""
 
     kind: str
     node: str | None = None
@@ -60,6 +65,8 @@ class Action(NamedTuple):
                 return f"{self.node}: {self.detail}"
             case "write":
                 return f"client → {self.node}  write {self.detail}"
+            case "step":
+                return f"⚙ {self.detail}"
             case "crash":
                 return f"💥 {self.node} crashes (kill -9) and restarts: memory lost, disk kept"
             case "power_loss":
@@ -79,7 +86,7 @@ class World:
     """A read-only view of a global state, for invariants."""
 
     def __init__(self, protocol: Protocol, state: GlobalState) -> None:
-        nodes, network, isolated, client, _used = state
+        nodes, network, isolated, client, _used, shared = state
         self.nodes = {
             name: protocol.node._thaw(name, protocol, ns, writable=False)
             for name, ns in zip(protocol.node_names, nodes)
@@ -87,6 +94,7 @@ class World:
         self.network = network
         self.isolated = isolated
         self.acked = client[1]
+        self.shared = shared
 
 
 class Protocol(Model):
@@ -96,6 +104,8 @@ class Protocol(Model):
     parameters in ``__init__``, calling ``super().__init__(nodes)``.
     Invariants are methods ``(self, world) -> bool`` marked ``@invariant``;
     durability is built in when the node class defines ``committed``.
+    Atomic steps across nodes are methods marked ``@step``, keeping any state
+    outside the nodes in ``initial_shared``'s value.
     """
 
     node: type[Node]
@@ -104,6 +114,8 @@ class Protocol(Model):
     #: Defaults for ``--writes`` and ``--faults``.
     default_writes = 2
     default_faults = "power_loss=1,partition=2"
+    #: How traces title the shared state.
+    shared_name = "shared"
 
     def __init__(self, nodes: int = 3) -> None:
         if not 1 <= nodes <= 26:
@@ -115,6 +127,7 @@ class Protocol(Model):
         self.faults = FaultBudget.parse(self.default_faults)
         #: With --minimize faults: the most fault events of any kind together.
         self.max_total_faults: int | None = None
+        self._steps = steps_of(type(self))
 
     def configure(
         self, writes: int | None = None, faults: FaultBudget | None = None,
@@ -123,6 +136,14 @@ class Protocol(Model):
             self.writes = writes
         if faults is not None:
             self.faults = faults
+
+    def initial_shared(self) -> Any:
+        """The initial state outside the nodes, kept by ``@step`` methods."""
+        return None
+
+    def position_name(self, position: int) -> str:
+        """How a durability explanation names a 1-based log position."""
+        return f"position {position}"
 
     # --- Model interface ---------------------------------------------------
 
@@ -134,10 +155,11 @@ class Protocol(Model):
             if node._outbox or node._acks:
                 raise SpecError(f"node {name}: on_start may not send or acknowledge")
             nodes.append(node._freeze())
-        yield (tuple(nodes), (), frozenset(), (1, frozenset()), (0,) * len(FAULT_KINDS))
+        yield (tuple(nodes), (), frozenset(), (1, frozenset()), (0,) * len(FAULT_KINDS),
+               self.initial_shared())
 
     def successors(self, s: GlobalState) -> Iterator[tuple[Action, GlobalState]]:
-        nodes, bag, isolated, client, used = s
+        nodes, bag, isolated, client, used, shared = s
         limits = self.faults.limits()
         fault_room = self.max_total_faults is None or sum(used) < self.max_total_faults
 
@@ -155,9 +177,11 @@ class Protocol(Model):
                 if nxt is not None:
                     yield Action("deliver", m.dst, m), nxt
             if may(DROP):
-                yield Action("drop", m.dst, m), (nodes, rest, isolated, client, spend(DROP))
+                yield Action("drop", m.dst, m), (
+                    nodes, rest, isolated, client, spend(DROP), shared)
             if may(DUPLICATE):
-                yield Action("duplicate", m.dst, m), (nodes, put(bag, [m]), isolated, client, spend(DUPLICATE))
+                yield Action("duplicate", m.dst, m), (
+                    nodes, put(bag, [m]), isolated, client, spend(DUPLICATE), shared)
 
         for i, name in enumerate(self.node_names):
             for handler in self.node._timeouts:
@@ -175,6 +199,11 @@ class Protocol(Model):
                     # no step: the client tries another node.
                     if nxt is not None:
                         yield Action("write", name, detail=str(next_write)), nxt
+
+        for method in self._steps:
+            for name in self.node_names:
+                if (taken := self._run_step(s, method, name)) is not None:
+                    yield taken
 
         for i, name in enumerate(self.node_names):
             if may(CRASH):
@@ -197,10 +226,10 @@ class Protocol(Model):
                         rest = [n for n in self.node_names if n not in side]
                         detail = f"{{{', '.join(cut)}}} | {{{', '.join(rest)}, client}}"
                         yield Action("partition", detail=detail), (
-                            nodes, bag, side, client, spend(PARTITION)
+                            nodes, bag, side, client, spend(PARTITION), shared
                         )
         if isolated:
-            yield Action("heal"), (nodes, bag, frozenset(), client, used)
+            yield Action("heal"), (nodes, bag, frozenset(), client, used, shared)
 
     def invariants(self) -> dict[str, Callable[[GlobalState], bool]]:
         found: dict[str, Callable[[GlobalState], bool]] = {}
@@ -225,7 +254,7 @@ class Protocol(Model):
 
     def lost_write(self, s: GlobalState) -> str | None:
         """Why an acknowledged write is lost in ``s``, or None if none is."""
-        nodes, _bag, _isolated, (_next, acked), _used = s
+        nodes, _bag, _isolated, (_next, acked), _used, _shared = s
         if not acked:
             return None
         by_position: dict[int, Any] = {}
@@ -233,7 +262,7 @@ class Protocol(Model):
             if position in by_position and by_position[position] != value:
                 return (
                     f"write {show(by_position[position])} and write {show(value)} were both "
-                    f"acknowledged at position {position}: one of them is lost"
+                    f"acknowledged at {self.position_name(position)}: one of them is lost"
                 )
             by_position[position] = value
         for name, ns in zip(self.node_names, nodes):
@@ -244,8 +273,8 @@ class Protocol(Model):
             for position, value in sorted(by_position.items()):
                 if position <= len(prefix) and prefix[position - 1] != value:
                     return (
-                        f"write {show(value)} was acknowledged at position {position}, but "
-                        f"node {name} has committed {show(prefix[position - 1])} there: "
+                        f"write {show(value)} was acknowledged at {self.position_name(position)}, "
+                        f"but node {name} has committed {show(prefix[position - 1])} there: "
                         f"write {show(value)} is lost"
                     )
         return None
@@ -261,14 +290,19 @@ class Protocol(Model):
         method = getattr(node, handler, None)
         if method is None:
             raise SpecError(f"node {node.name} has no {handler} method")
+        return self._guard(f"handler {handler} of node {node.name}", method, args)
+
+    @staticmethod
+    def _guard(what: str, fn: Callable[..., Any], args: tuple[Any, ...]) -> Any:
+        """Call spec code; its errors become SpecErrors naming ``what`` and where."""
         try:
-            return method(*args)
+            return fn(*args)
         except SpecError as exc:
-            raise SpecError(f"in {handler} of node {node.name}: {exc}") from exc
+            raise SpecError(f"in {what}: {exc}") from exc
         except Exception as exc:
             frame = traceback.extract_tb(exc.__traceback__)[-1]
             raise SpecError(
-                f"handler {handler} of node {node.name} raised {type(exc).__name__}: {exc}\n"
+                f"{what} raised {type(exc).__name__}: {exc}\n"
                 f"  at {frame.filename}:{frame.lineno}\n    {frame.line}"
             ) from exc
 
@@ -277,7 +311,7 @@ class Protocol(Model):
         bag: Bag, client: tuple[int, frozenset],
     ) -> GlobalState | None:
         """Node ``i`` runs ``handler``; None if that changes nothing at all."""
-        nodes, _bag, isolated, _client, used = s
+        nodes, _bag, isolated, _client, used, shared = s
         name = self.node_names[i]
         before = nodes[i]
         node = self.node._thaw(name, self, before, writable=True)
@@ -291,17 +325,48 @@ class Protocol(Model):
         if after == before and not node._outbox and acked is client[1] and bag is _bag:
             return None
         new_nodes = nodes[:i] + (after,) + nodes[i + 1 :]
-        return (new_nodes, put(bag, node._outbox), isolated, (client[0], acked), used)
+        return (new_nodes, put(bag, node._outbox), isolated, (client[0], acked), used, shared)
+
+    def _run_step(self, s: GlobalState, method: str, name: str) -> tuple[Action, GlobalState] | None:
+        """The atomic step ``method`` about node ``name``; None if it changes nothing."""
+        nodes, bag, isolated, client, used, shared = s
+        cluster = Cluster(self, nodes, shared)
+        self._guard(f"step {method} (about node {name})", getattr(self, method), (cluster, name))
+        new_nodes = list(nodes)
+        outbox: list[Message] = []
+        acked = client[1]
+        for i, node in cluster._thawed.items():
+            after = node._freeze()
+            if after != nodes[i]:
+                self._check_fields(node, f"step {method}", nodes[i], after)
+                new_nodes[i] = after
+            outbox += node._outbox
+            if node._acks and node.name not in isolated:
+                acked = acked | frozenset(node._acks)
+        new_shared = cluster.shared
+        if new_shared == shared:
+            new_shared = shared
+        elif (problem := find_mutable(new_shared, "the shared state")) is not None:
+            raise SpecError(f"step {method} (about node {name}) left {problem}: "
+                            "assign an immutable value (a NamedTuple of tuples, frozensets)")
+        if new_nodes == list(nodes) and not outbox and acked is client[1] and new_shared is shared:
+            return None
+        label = self._steps[method].format(name)
+        if cluster._notes:
+            label += ": " + "; ".join(cluster._notes)
+        return Action("step", name, detail=label), (
+            tuple(new_nodes), put(bag, outbox), isolated, (client[0], acked), used, new_shared
+        )
 
     def _restart(
         self, s: GlobalState, i: int, files: tuple[disk.File, ...], used: tuple[int, ...]
     ) -> GlobalState:
-        nodes, bag, isolated, client, _used = s
+        nodes, bag, isolated, client, _used, shared = s
         fresh_volatile = self.node._initial()[0]
         node = self.node._thaw(self.node_names[i], self, (fresh_volatile, files), writable=True)
         self._call(node, "on_start", ())
         new_nodes = nodes[:i] + (node._freeze(),) + nodes[i + 1 :]
-        return (new_nodes, bag, isolated, client, used)
+        return (new_nodes, bag, isolated, client, used, shared)
 
     def _check_fields(self, node: Node, handler: str, before: NodeState, after: NodeState) -> None:
         """Refuse mutable values in the fields this step changed."""
@@ -362,7 +427,7 @@ class Protocol(Model):
     # --- traces -----------------------------------------------------------------
 
     def describe_state(self, s: GlobalState) -> dict[str, Any]:
-        nodes, bag, isolated, (next_write, acked), used = s
+        nodes, bag, isolated, (next_write, acked), used, shared = s
         described: dict[str, Any] = {}
         for name, (volatile, files) in zip(self.node_names, nodes):
             fields: dict[str, Any] = dict(
@@ -375,6 +440,14 @@ class Protocol(Model):
                     text += f" (unsynced; may revert to {older})"
                 fields[f.name] = text
             described[name] = fields
+        if shared is not None:
+            described[self.shared_name] = self.describe_shared(shared)
         acks = sorted(acked, key=lambda a: (a[1], repr(a[0])))
         described["client"] = {"acked": ", ".join(f"{show(v)}@{p}" for v, p in acks) or "nothing"}
         return described
+
+    def describe_shared(self, shared: Any) -> dict[str, Any]:
+        """The shared state as named fields, for traces."""
+        if hasattr(shared, "_asdict"):
+            return {k: show(v) for k, v in shared._asdict().items()}
+        return {"value": show(shared)}

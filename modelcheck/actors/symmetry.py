@@ -1,14 +1,15 @@
 """Node symmetry for actor specs: renaming nodes, and canonical forms by sorting.
 
 Node names are the strings "A", "B", ...; wherever one appears in a state
-(a field, a message's sender, receiver or body, the isolated side), it
+(a field, a message's sender, receiver or body, the isolated side, the
+shared state of atomic steps), it
 refers to that node, and a permutation renames it.  A spec whose behaviour
 depends on *which* node it is (node A is the initial primary, node k owns
 epochs k+1, k+1+n, ...) must say ``symmetric = False``.
 
 Canonical form: sort the nodes by a profile that renaming cannot change
-(each node's own state and messages, with its own name read as "self" and
-every other name as "other"); nodes with equal profiles are tried in every
+(each node's own state, its messages and the shared state, with its own
+name read as "self" and every other name as "other"); nodes with equal profiles are tried in every
 order and the least resulting state is kept.  Exact, and only tied nodes
 cost permutations.
 
@@ -93,29 +94,30 @@ class NodeSymmetry:
         return found
 
     def permute(self, state: tuple, perm: tuple[int, ...]) -> tuple:
-        nodes, bag, isolated, client, used = state
+        nodes, bag, isolated, client, used, shared = state
         moved: list[Any] = [None] * len(nodes)
         for i, node in enumerate(nodes):
             moved[perm[i]] = self._rename(node, perm)
         messages = sorted((self._rename(m, perm) for m in bag), key=_by_order)
         names = self._mapping(perm)
         return (tuple(moved), tuple(messages), frozenset(names[n] for n in isolated),
-                client, used)
+                client, used, self._rename(shared, perm))
 
     def image_key(self, image: tuple) -> Any:
         """A total order on images: cheap, because its parts are memoised."""
-        nodes, bag, isolated, _client, _used = image
+        nodes, bag, isolated, _client, _used, shared = image
         return (tuple(self._key(n) for n in nodes), tuple(m.order for m in bag),
-                tuple(sorted(isolated)))
+                tuple(sorted(isolated)), self._key(shared))
 
     def canonical(self, state: tuple) -> tuple[tuple, int]:
-        nodes, bag, isolated, _client, _used = state
+        nodes, bag, isolated, _client, _used, shared = state
         traffic: dict[str, list[Any]] = {name: [] for name in self.node_names}
         for m in bag:
             traffic[m.src].append(self._profile(m, m.src))
             traffic[m.dst].append(self._profile(m, m.dst))
         profiles = [
-            (self._profile(nodes[i], name), name in isolated, sorted(traffic[name]))
+            (self._profile(nodes[i], name), name in isolated, sorted(traffic[name]),
+             self._profile(shared, name))
             for i, name in enumerate(self.node_names)
         ]
         order = sorted(range(len(nodes)), key=profiles.__getitem__)

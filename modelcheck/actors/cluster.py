@@ -1,0 +1,83 @@
+"""Atomic steps across nodes: what a protocol does outside any one node.
+
+Some parts of a system are modelled as instantaneous: a controller backed by
+its own consensus service (ZooKeeper, KRaft) that decides a partition's
+leader in one step, or a request and its reply merged into one step.  A
+protocol writes them as methods marked ``@step``::
+
+    class Kafka(Protocol):
+        def initial_shared(self):
+            return Partition(leader=None, epoch=0, isr=frozenset("ABC"))
+
+        @step("controller elects {} leader")
+        def elect(self, cluster: Cluster, name: str) -> None:
+            if cluster.shared.leader is None:
+                cluster.shared = cluster.shared._replace(leader=name)
+                cluster[name].role = "leader"
+
+A step runs once for each node name (the node it is about) and may read and
+change any node, through ``cluster[name]``, and the state outside the nodes,
+``cluster.shared`` (an immutable value the step replaces).  A step that
+changes nothing is not a step, as with timeouts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from modelcheck.actors.node import Node, NodeState
+    from modelcheck.actors.protocol import Protocol
+
+StepMethod = Callable[..., None]
+
+
+def step(label: str) -> Callable[[StepMethod], StepMethod]:
+    """Mark a protocol method ``(self, cluster, name)`` as an atomic step.
+
+    ``label`` reads as the step in a trace; ``{}`` stands for the node name.
+    """
+
+    def mark(fn: StepMethod) -> StepMethod:
+        fn.__modelcheck_step__ = label  # type: ignore[attr-defined]
+        return fn
+
+    return mark
+
+
+def steps_of(protocol: type) -> dict[str, str]:
+    """Method name to label, for every ``@step`` of a protocol class."""
+    found: dict[str, str] = {}
+    for klass in reversed(protocol.__mro__):
+        for name, value in vars(klass).items():
+            if (label := getattr(value, "__modelcheck_step__", None)) is not None:
+                found[name] = label
+    return found
+
+
+class Cluster:
+    """Every node, writable, and the shared state, for one atomic step."""
+
+    def __init__(self, protocol: Protocol, nodes: tuple[NodeState, ...], shared: Any) -> None:
+        self.protocol = protocol
+        self.shared = shared
+        self._nodes = nodes
+        self._thawed: dict[int, Node] = {}
+        self._notes: list[str] = []
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return self.protocol.node_names
+
+    def __getitem__(self, name: str) -> Node:
+        i = self.protocol.node_index[name]
+        node = self._thawed.get(i)
+        if node is None:
+            node = self.protocol.node._thaw(name, self.protocol, self._nodes[i], writable=True)
+            self._thawed[i] = node
+        return node
+
+    def note(self, text: str) -> None:
+        """Say in the trace what this step did that its fields do not show."""
+        self._notes.append(text)
