@@ -105,7 +105,8 @@ def sequence_chart(report: dict[str, Any]) -> graphviz.Digraph:
                 else:
                     row.node(f"r{i}_{lane}")
         _row_order(g, f"r{i}", lanes)
-        acked_by = step.get("node") if has_client_cell and step.get("kind") != "write" else None
+        acked_by = (step.get("acked_by", step.get("node"))
+                    if has_client_cell and step.get("kind") != "write" else None)
         for lane in lanes:
             above = f"h_{lane}" if i == 1 else f"r{i - 1}_{lane}"
             g.edge(above, f"r{i}_{lane}", style="dashed", arrowhead="none", color="#999999",
@@ -156,6 +157,8 @@ def _cells(step: dict[str, Any], before: dict[str, Any] | None,
     elif kind == "write":
         cells["client"] = (f"write {step['detail']} →", "#eeeeee")
         cells[node] = (_join(f"client write {step['detail']}", _fields(changes[node])), "#fff8dc")
+    elif kind == "step":
+        cells[node] = (_join(f"⚙ {_wrap(step['detail'], 34)}", _fields(changes[node])), "#f1e8fb")
     elif kind in ("power_loss", "crash"):
         title = "⚡ power loss" if kind == "power_loss" else "💥 crash (kill -9)"
         detail = step.get("detail") or "memory lost, disk kept"

@@ -66,3 +66,52 @@ def test_writes_and_faults_refused_for_model_level_spec():
 def test_bad_fault_budget():
     result = CliRunner().invoke(main, ["check", "primary_backup", "--faults", "meteor=1"])
     assert result.exit_code == 2 and "unknown fault kind 'meteor'" in result.output
+
+
+STEP_TEMPLATE = """
+    from modelcheck.actors import Node, Protocol, Volatile
+    from modelcheck.actors.cluster import step
+
+    class Peer(Node):
+        mark = Volatile(0)
+
+    class Spec(Protocol):
+        node = Peer
+        default_writes = 0
+
+        def initial_shared(self):
+            return ()
+
+        @step("{} is poked")
+        def poke(self, cluster, name):
+            {body}
+"""
+
+STEP_CASES = {
+    "raises": ("cluster[name].mark = 1 / 0", "step poke (about node A) raised ZeroDivisionError"),
+    "mutable_shared": ("cluster.shared = [name]", "step poke (about node A) left the shared state "
+                       "is a list"),
+    "mutable_field": ("cluster['B'].mark = {name}", "step poke (about node A), on node B, left "
+                      "field mark is a set"),
+    "unknown_node": ("cluster['Z'].mark = 1", "in step poke (about node A): no node named 'Z' (nodes: A, B, C)"),
+}
+
+
+@pytest.mark.parametrize("case", STEP_CASES)
+def test_step_errors(tmp_path, case):
+    body, needle = STEP_CASES[case]
+    path = tmp_path / "spec.py"
+    path.write_text(textwrap.dedent(STEP_TEMPLATE).replace("{body}", body))
+    result = CliRunner().invoke(main, ["check", str(path)])
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    assert needle in result.output, result.output
+
+
+def test_a_set_is_refused_even_after_the_equal_frozenset_passed():
+    # Sets are looked up in a set as the equal frozenset: the memo of values
+    # already checked must not let a set through.
+    from modelcheck.actors.protocol import _mutable_part
+
+    assert _mutable_part(frozenset({"A"}), "field mark") is None
+    assert "is a set" in _mutable_part({"A"}, "field mark")

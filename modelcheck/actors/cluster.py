@@ -26,6 +26,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from modelcheck.errors import SpecError
+
 if TYPE_CHECKING:
     from modelcheck.actors.node import Node, NodeState
     from modelcheck.actors.protocol import Protocol
@@ -71,7 +73,9 @@ class Cluster:
         return self.protocol.node_names
 
     def __getitem__(self, name: str) -> Node:
-        i = self.protocol.node_index[name]
+        i = self.protocol.node_index.get(name)
+        if i is None:
+            raise SpecError(f"no node named {name!r} (nodes: {', '.join(self.names)})")
         node = self._thawed.get(i)
         if node is None:
             node = self.protocol.node._thaw(name, self.protocol, self._nodes[i], writable=True)

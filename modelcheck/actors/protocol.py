@@ -42,6 +42,29 @@ GlobalState = tuple[
 POWER_LOSS, CRASH, PARTITION, DROP, DUPLICATE = range(5)
 FAULT_KINDS = FaultBudget.kinds()
 _ATOMIC = frozenset({int, str, bool, type(None)})
+_CHECKED_LIMIT = 400_000
+#: Values already found immutable: field values recur across many steps.
+_checked: set[Any] = set()
+
+
+def _mutable_part(value: Any, where: str) -> str | None:
+    """``find_mutable``, remembering the values that passed."""
+    if type(value) in _ATOMIC:
+        return None
+    # A set is looked up as the equal frozenset: never look up the unhashable.
+    if type(value).__hash__ is None:
+        return find_mutable(value, where)
+    try:
+        if value in _checked:
+            return None
+    except TypeError:  # a tuple holding something unhashable: find_mutable says where
+        return find_mutable(value, where)
+    problem = find_mutable(value, where)
+    if problem is None:
+        if len(_checked) > _CHECKED_LIMIT:
+            _checked.clear()
+        _checked.add(value)
+    return problem
 
 
 class Action(NamedTuple):
@@ -51,6 +74,8 @@ class Action(NamedTuple):
     node: str | None = None
     message: Message | None = None
     detail: str = ""
+    #: For atomic steps: the node whose acknowledgement reached the client.
+    acked_by: str | None = None
 
     @property
     def is_fault(self) -> bool:
@@ -142,8 +167,12 @@ class Protocol(Model):
         return None
 
     def position_name(self, position: int) -> str:
-        """How a durability explanation names a 1-based log position."""
+        """How traces name a 1-based log position."""
         return f"position {position}"
+
+    def show_ack(self, value: Any, position: int) -> str:
+        """An acknowledgement as the client's line in a trace shows it."""
+        return f"{show(value)}@{position}"
 
     # --- Model interface ---------------------------------------------------
 
@@ -239,6 +268,12 @@ class Protocol(Model):
             found[name] = lambda s, check=check: check(World(self, s))
         return found
 
+    def recoverables(self) -> dict[str, Callable[[GlobalState], bool]]:
+        return {
+            name: lambda s, check=check: check(World(self, s))
+            for name, check in super().recoverables().items()
+        }
+
     # --- symmetry ---------------------------------------------------------------
 
     def symmetry_size(self) -> int:
@@ -318,7 +353,7 @@ class Protocol(Model):
         self._call(node, handler, args)
         after = node._freeze()
         if after != before:
-            self._check_fields(node, handler, before, after)
+            self._check_fields(f"handler {handler} of node {name}", node, before, after)
         acked = client[1]
         if node._acks and name not in isolated:
             acked = acked | frozenset(node._acks)
@@ -335,18 +370,21 @@ class Protocol(Model):
         new_nodes = list(nodes)
         outbox: list[Message] = []
         acked = client[1]
+        acked_by = None
         for i, node in cluster._thawed.items():
             after = node._freeze()
             if after != nodes[i]:
-                self._check_fields(node, f"step {method}", nodes[i], after)
+                self._check_fields(f"step {method} (about node {name}), on node {node.name},",
+                                   node, nodes[i], after)
                 new_nodes[i] = after
             outbox += node._outbox
             if node._acks and node.name not in isolated:
                 acked = acked | frozenset(node._acks)
+                acked_by = node.name
         new_shared = cluster.shared
         if new_shared == shared:
             new_shared = shared
-        elif (problem := find_mutable(new_shared, "the shared state")) is not None:
+        elif (problem := _mutable_part(new_shared, "the shared state")) is not None:
             raise SpecError(f"step {method} (about node {name}) left {problem}: "
                             "assign an immutable value (a NamedTuple of tuples, frozensets)")
         if new_nodes == list(nodes) and not outbox and acked is client[1] and new_shared is shared:
@@ -354,7 +392,7 @@ class Protocol(Model):
         label = self._steps[method].format(name)
         if cluster._notes:
             label += ": " + "; ".join(cluster._notes)
-        return Action("step", name, detail=label), (
+        return Action("step", name, detail=label, acked_by=acked_by), (
             tuple(new_nodes), put(bag, outbox), isolated, (client[0], acked), used, new_shared
         )
 
@@ -365,10 +403,13 @@ class Protocol(Model):
         fresh_volatile = self.node._initial()[0]
         node = self.node._thaw(self.node_names[i], self, (fresh_volatile, files), writable=True)
         self._call(node, "on_start", ())
+        self._call(node, "on_restart", ())
+        if node._outbox or node._acks:
+            raise SpecError(f"node {node.name}: on_start and on_restart may not send or acknowledge")
         new_nodes = nodes[:i] + (node._freeze(),) + nodes[i + 1 :]
         return (new_nodes, bag, isolated, client, used, shared)
 
-    def _check_fields(self, node: Node, handler: str, before: NodeState, after: NodeState) -> None:
+    def _check_fields(self, what: str, node: Node, before: NodeState, after: NodeState) -> None:
         """Refuse mutable values in the fields this step changed."""
         changed = [
             (f.name, new) for f, old, new in zip(node._volatile_fields, before[0], after[0])
@@ -380,11 +421,9 @@ class Protocol(Model):
             if new is not old
         ]
         for field, value in changed:
-            if type(value) in _ATOMIC:
-                continue
-            if (problem := find_mutable(value, f"field {field}")) is not None:
+            if (problem := _mutable_part(value, f"field {field}")) is not None:
                 raise SpecError(
-                    f"handler {handler} of node {node.name} left {problem}. Node fields "
+                    f"{what} left {problem}. Node fields "
                     "must hold immutable values (tuples, frozensets): assign a new value "
                     "instead of changing one in place"
                 )
@@ -413,6 +452,8 @@ class Protocol(Model):
                                   "fields": jsonable(m.fields())}
         if action.detail:
             details["detail"] = action.detail
+        if action.acked_by is not None:
+            details["acked_by"] = action.acked_by
         return details
 
     def step_notes(self, before: GlobalState, after: GlobalState) -> list[str]:
@@ -443,7 +484,7 @@ class Protocol(Model):
         if shared is not None:
             described[self.shared_name] = self.describe_shared(shared)
         acks = sorted(acked, key=lambda a: (a[1], repr(a[0])))
-        described["client"] = {"acked": ", ".join(f"{show(v)}@{p}" for v, p in acks) or "nothing"}
+        described["client"] = {"acked": ", ".join(self.show_ack(v, p) for v, p in acks) or "nothing"}
         return described
 
     def describe_shared(self, shared: Any) -> dict[str, Any]:
