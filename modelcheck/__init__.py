@@ -2,6 +2,6 @@
 
 from modelcheck.errors import SpecError
 from modelcheck.explore import Outcome, Stats, explore
-from modelcheck.model import Model, invariant
+from modelcheck.model import Model, invariant, recoverable
 
-__all__ = ["Model", "Outcome", "SpecError", "Stats", "explore", "invariant"]
+__all__ = ["Model", "Outcome", "SpecError", "Stats", "explore", "invariant", "recoverable"]

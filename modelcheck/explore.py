@@ -9,6 +9,7 @@ recovered by replaying, which keeps them out of the hot loop.
 
 from __future__ import annotations
 
+import difflib
 import gc
 import time
 from collections.abc import Callable, Hashable, Sequence
@@ -17,6 +18,7 @@ from typing import Any
 
 from modelcheck.errors import SpecError
 from modelcheck.model import Model
+from modelcheck.recover import first_stuck
 from modelcheck.symmetry import realize, spot_check
 from modelcheck.trace import ReplayError
 from modelcheck.validate import context, diagnose_failure, sample_is_immutable
@@ -80,7 +82,8 @@ def explore(
     ``max_depth`` counts levels (initial states are level 1), ``time_limit``
     is in seconds, ``deadlock`` makes a state without successors a violation,
     ``symmetry`` keeps one state per orbit of the model's declared symmetry,
-    ``only`` names the invariants to check (default: all),
+    ``only`` names the properties to check (default: all invariants and
+    recoverability properties),
     and ``progress`` is called with the running Stats about once per thousand
     expanded states.  Raises
     ``SpecError`` when the spec misbehaves (an action or invariant raises, a
@@ -91,9 +94,9 @@ def explore(
     collecting = gc.isenabled()
     gc.disable()
     try:
-        invariants = _selected(model, only)
-        return _explore(model, invariants, max_depth, max_states, time_limit, deadlock,
-                        symmetry, progress)
+        invariants, recoverables = _selected(model, only)
+        return _explore(model, invariants, recoverables, max_depth, max_states, time_limit,
+                        deadlock, symmetry, progress)
     finally:
         if collecting:
             gc.enable()
@@ -118,20 +121,31 @@ def _in_original_names(
     return path
 
 
-def _selected(model: Model, only: Sequence[str]) -> list[tuple[str, Callable[[Hashable], bool]]]:
-    declared = model.invariants()
+Properties = list[tuple[str, Callable[[Hashable], bool]]]
+
+
+def _selected(model: Model, only: Sequence[str]) -> tuple[Properties, Properties]:
+    """The invariants and the recoverability properties to check."""
+    invariants, recoverables = model.invariants(), model.recoverables()
+    declared = [*invariants, *recoverables]
     unknown = [name for name in only if name not in declared]
     if unknown:
+        close = difflib.get_close_matches(unknown[0], declared, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
         raise SpecError(
             f"no property {', '.join(map(repr, unknown))} in {type(model).__name__} "
-            f"(its properties: {', '.join(declared) or 'none'})"
+            f"(its properties: {', '.join(declared) or 'none'}){hint}"
         )
-    return [(name, holds) for name, holds in declared.items() if not only or name in only]
+    return tuple(  # type: ignore[return-value]
+        [(name, holds) for name, holds in kind.items() if not only or name in only]
+        for kind in (invariants, recoverables)
+    )
 
 
 def _explore(
     model: Model,
-    invariants: list[tuple[str, Callable[[Hashable], bool]]],
+    invariants: Properties,
+    recoverables: Properties,
     max_depth: int | None,
     max_states: int | None,
     time_limit: float | None,
@@ -145,6 +159,8 @@ def _explore(
     successors = model.successors
     canonical = model.canonical if symmetry else None
     represented = 0
+    # For recoverability: the states that step into each state.
+    into: dict[Hashable, list[Hashable]] | None = {} if recoverables else None
 
     # ``represented`` is passed in, not closed over: a closure variable would
     # slow down its updates in the hot loop.
@@ -192,8 +208,9 @@ def _explore(
     except Exception as exc:
         raise diagnose_failure(model, None, [], exc) from exc
     sample_is_immutable(model, frontier, real_path_to)
+    judged = invariants + recoverables
     if canonical is not None:
-        spot_check(model, frontier, invariants, lambda s: context(model, real_path_to(s)))
+        spot_check(model, frontier, judged, lambda s: context(model, real_path_to(s)))
     stats.depth = 1 if frontier else 0
     try:
         for state in frontier:
@@ -223,6 +240,8 @@ def _explore(
                     size = 1
                     if canonical is not None:
                         nxt, size = canonical(nxt)
+                    if into is not None:
+                        into.setdefault(nxt, []).append(state)
                     if nxt in parents:
                         continue
                     # A new state past a limit means the search cannot finish.
@@ -257,10 +276,13 @@ def _explore(
         if next_frontier:
             sample_is_immutable(model, next_frontier, real_path_to)
             if canonical is not None:
-                spot_check(model, next_frontier, invariants,
+                spot_check(model, next_frontier, judged,
                            lambda s: context(model, real_path_to(s)))
             stats.depth += 1
         frontier = next_frontier
     stats.transitions = transitions
+    for name, holds in recoverables:
+        if (stuck := first_stuck(parents, into, holds, name)) is not None:
+            return finish(represented, "violation", property=name, path=path_to(stuck))
     return finish(represented, "ok")
 

@@ -1,7 +1,8 @@
 """The Model interface: the lowest layer, shaped like a TLA+ specification.
 
 A model is a set of initial states, a successor relation that labels every
-step with the action that took it, and named invariants.  States must be
+step with the action that took it, named invariants, and named
+recoverability properties.  States must be
 immutable and hashable; the explorer relies on it to deduplicate them.
 """
 
@@ -29,6 +30,24 @@ def invariant(fn: F | None = None, *, name: str | None = None) -> Any:
     return mark(fn) if fn is not None else mark
 
 
+def recoverable(fn: F | None = None, *, name: str | None = None) -> Any:
+    """Mark a method ``(self, state) -> bool`` as a recoverability property.
+
+    From every reachable state, some run must lead to a state where it holds
+    (AG EF, in CTL): the system can always get back to, say, serving writes,
+    however stuck it looks now.  A state from which no run gets there is a
+    violation; the trace leads to the first such state.  Checked once the
+    whole state space is explored, so a search that stops at a limit cannot
+    judge it.
+    """
+
+    def mark(f: F) -> F:
+        f.__modelcheck_recoverable__ = name or f.__name__  # type: ignore[attr-defined]
+        return f
+
+    return mark(fn) if fn is not None else mark
+
+
 class Model:
     """Base class for specs.  Subclasses override the three hooks below.
 
@@ -49,10 +68,17 @@ class Model:
 
     def invariants(self) -> dict[str, Callable[[State], bool]]:
         """Named safety properties, bound to this model instance."""
+        return self._marked("__modelcheck_invariant__")
+
+    def recoverables(self) -> dict[str, Callable[[State], bool]]:
+        """Named recoverability properties (``@recoverable``), bound to this instance."""
+        return self._marked("__modelcheck_recoverable__")
+
+    def _marked(self, mark: str) -> dict[str, Callable[[State], bool]]:
         found: dict[str, Callable[[State], bool]] = {}
         for klass in reversed(type(self).__mro__):
             for attr, value in vars(klass).items():
-                label = getattr(value, "__modelcheck_invariant__", None)
+                label = getattr(value, mark, None)
                 if label is not None:
                     found[label] = getattr(self, attr)
         return found
@@ -98,4 +124,6 @@ class Model:
 
     def explain(self, prop: str, state: State) -> str:
         """Why ``prop`` fails in ``state``: one line for the trace's ending."""
+        if prop in self.recoverables():
+            return f"{prop} is lost for good: no run from the last state reaches a state where it holds"
         return f"{prop} is false in the last state"

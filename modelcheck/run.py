@@ -83,5 +83,5 @@ def run(
         deadlock=options.deadlock,
         progress=progress,
     )
-    checked = options.only or tuple(model.invariants())
+    checked = options.only or (*model.invariants(), *model.recoverables())
     return Report(name, values, model, outcome, checked)

@@ -1,0 +1,99 @@
+"""Recoverability (@recoverable): every state can still reach a good state."""
+
+import pytest
+from click.testing import CliRunner
+
+from modelcheck import Model, SpecError, explore, invariant, recoverable
+from modelcheck.actors import FaultBudget
+from modelcheck.cli import main
+from modelcheck.load import load
+
+
+class Ladder(Model):
+    """0 -> 1 -> 2 -> 0 is a loop back home; 2 -> 3 -> 4 leaves it for good
+    when ``trap`` is set.  By hand: 3 and 4 cannot reach 0, and 3 is found
+    first (level 4), so the trace is 0, 1, 2, 3."""
+
+    def __init__(self, trap: bool = True) -> None:
+        self.trap = trap
+
+    def initial_states(self):
+        yield 0
+
+    def successors(self, s):
+        if s < 2:
+            yield "up", s + 1
+        if s == 2:
+            yield "home", 0
+            if self.trap:
+                yield "fall", 3
+        if s == 3:
+            yield "deeper", 4
+
+    @recoverable
+    def home(self, s):
+        return s == 0
+
+    @invariant
+    def small(self, s):
+        return s < 10
+
+
+def test_first_stuck_state_and_its_shortest_trace():
+    result = explore(Ladder())
+    assert result.verdict == "violation" and result.property == "home"
+    assert result.path == [0, 1, 2, 3]
+    assert "no run from the last state" in Ladder().explain("home", 3)
+
+
+def test_every_state_can_get_home():
+    assert explore(Ladder(trap=False)).verdict == "ok"
+
+
+def test_invariants_alone_ignore_recoverability():
+    assert explore(Ladder(), only=("small",)).verdict == "ok"
+
+
+def test_an_incomplete_search_cannot_judge_it():
+    result = explore(Ladder(), max_depth=3)
+    assert result.verdict == "incomplete"
+
+
+def test_a_raising_property_is_named():
+    class Broken(Ladder):
+        @recoverable
+        def home(self, s):
+            return 1 / (s - 2) > 0
+
+    with pytest.raises(SpecError, match="recoverable property home raised ZeroDivisionError"):
+        explore(Broken())
+
+
+KIP966_CRASHES = ["version=kip966", "epochs=1"]
+
+
+def kafka(*params):
+    spec = load("kafka")
+    model = spec.build(spec.resolve(list(params)))
+    model.configure(writes=1, faults=FaultBudget.parse("crash=2"))
+    return model
+
+
+def test_symmetry_keeps_the_verdict_and_the_depth():
+    reduced = explore(kafka(*KIP966_CRASHES), symmetry=True, only=("available",))
+    full = explore(kafka(*KIP966_CRASHES), only=("available",))
+    assert reduced.verdict == full.verdict == "violation"
+    assert len(reduced.path) == len(full.path)
+
+
+def test_cli_lists_it_among_the_checked_properties():
+    result = CliRunner().invoke(main, ["check", "kafka", "-p", "epochs=1", "--faults", "none",
+                                       "--writes", "1"])
+    assert result.exit_code == 0, result.output
+    assert "available" in result.output
+
+
+def test_a_misspelt_property_gets_a_suggestion():
+    result = CliRunner().invoke(main, ["check", "kafka", "--only", "availble"])
+    assert result.exit_code == 2
+    assert "did you mean 'available'?" in result.output
