@@ -1,0 +1,173 @@
+"""Design-space search: check every combination of parameter values and fault
+budgets, and tabulate which variants are safe and which stay recoverable.
+
+A combination is checked once with all its properties.  When an invariant
+breaks first, the search stopped early and says nothing about recoverability,
+so the recoverability properties get a second search of their own.  A
+combination the spec refuses (its ``__init__`` raises) is a row of the table,
+not an error: a sweep's grid often has corners that make no sense.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from modelcheck.errors import SpecError
+from modelcheck.load import load
+from modelcheck.report import Report
+from modelcheck.run import Options, run
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """One property group's result in one combination."""
+
+    verdict: str  # ok, violation, incomplete, or "" when not checked
+    property: str | None = None
+    steps: int = 0
+    limit: str | None = None
+
+    def text(self) -> str:
+        match self.verdict:
+            case "ok":
+                return "ok"
+            case "violation":
+                return f"✗ {self.property}, {self.steps} steps"
+            case "incomplete":
+                return f"? {self.limit} reached"
+        return "—"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"verdict": self.verdict or None, "property": self.property,
+                "steps": self.steps or None, "limit": self.limit}
+
+
+@dataclass
+class Row:
+    params: dict[str, str]
+    faults: str | None
+    #: Why the spec refused this combination, if it did.
+    invalid: str | None = None
+    safety: Verdict = Verdict("")
+    recovery: Verdict = Verdict("")
+    kept_states: int = 0
+    seconds: float = 0.0
+    reports: list[Report] = field(default_factory=list, repr=False)
+
+
+def grid(values: dict[str, list[str]]) -> list[dict[str, str]]:
+    """Every combination of the swept values, first parameter slowest."""
+    names = list(values)
+    return [dict(zip(names, combo)) for combo in itertools.product(*values.values())]
+
+
+def parse_sweep(assignments: Sequence[str]) -> dict[str, list[str]]:
+    """``NAME=V1,V2`` (repeatable) as {NAME: [V1, V2]}."""
+    values: dict[str, list[str]] = {}
+    for assignment in assignments:
+        name, sep, text = assignment.partition("=")
+        if not sep or not name or not text:
+            raise SpecError(f"parameter {assignment!r}: expected NAME=VALUE or NAME=V1,V2,...")
+        if name in values:
+            raise SpecError(f"parameter {name} is given twice: list its values once, V1,V2")
+        values[name] = [v.strip() for v in text.split(",")]
+    return values
+
+
+def sweep(
+    spec: str, values: dict[str, list[str]], budgets: Sequence[str | None], options: Options,
+    on_row: Callable[[Row], None] | None = None,
+) -> list[Row]:
+    """Check ``spec`` at every point of ``values`` x ``budgets``."""
+    loaded = load(spec)
+    for name, choices in values.items():  # a typo is a usage error, not a row
+        for choice in choices:
+            loaded.resolve([f"{name}={choice}"])
+    rows = []
+    for point in grid(values):
+        for budget in budgets:
+            row = _check(spec, point, budget, options)
+            rows.append(row)
+            if on_row is not None:
+                on_row(row)
+    return rows
+
+
+def _check(spec: str, point: dict[str, str], budget: str | None, options: Options) -> Row:
+    row = Row(point, budget)
+    params = [f"{k}={v}" for k, v in point.items()]
+    loaded = load(spec)
+    try:
+        loaded.build(loaded.resolve(params))
+    except SpecError as exc:
+        row.invalid = str(exc.__cause__ or exc)
+        return row
+    first = run(spec, params, replace(options, faults=budget if budget else options.faults))
+    row.reports.append(first)
+    recoverables = set(first.model.recoverables())
+    selected = set(options.only) if options.only else None
+    invariants = [p for p in first.model.invariants() if selected is None or p in selected]
+    recovering = [p for p in recoverables if selected is None or p in selected]
+    outcome = first.outcome
+    broke = outcome.verdict == "violation" and outcome.property not in recoverables
+    if invariants:
+        row.safety = _verdict(first) if broke or outcome.verdict != "violation" else Verdict("ok")
+    if recovering:
+        if broke:
+            again = run(spec, params, replace(
+                options, faults=budget if budget else options.faults, only=tuple(recovering)))
+            row.reports.append(again)
+            row.recovery = _verdict(again)
+        elif outcome.verdict == "violation":
+            row.recovery = _verdict(first)
+        else:
+            row.recovery = Verdict(outcome.verdict, limit=outcome.limit)
+    row.kept_states = sum(r.outcome.stats.kept_states for r in row.reports)
+    row.seconds = sum(r.outcome.stats.seconds for r in row.reports)
+    return row
+
+
+def _verdict(report: Report) -> Verdict:
+    o = report.outcome
+    steps = max(len(o.path) - 1, 0)
+    return Verdict(o.verdict, o.property, steps, o.limit)
+
+
+def table(rows: list[Row], swept: list[str], markdown: bool = False) -> str:
+    """The rows as an aligned text table, or a Markdown one."""
+    faults = any(row.faults for row in rows)
+    header = [*swept, *(["faults"] if faults else []), "safety", "recovery", "kept states", "time"]
+    lines = []
+    for row in rows:
+        cells = [row.params[name] for name in swept]
+        if faults:
+            cells.append(row.faults or "(spec default)")
+        if row.invalid is not None:
+            cells += ["invalid (below)", "", "", ""]
+        else:
+            cells += [row.safety.text(), row.recovery.text(), f"{row.kept_states:,}",
+                      f"{row.seconds:.1f} s"]
+        lines.append(cells)
+    reasons = dict.fromkeys(f"invalid: {row.invalid}" for row in rows if row.invalid is not None)
+    if markdown:
+        out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+        out += ["| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |" for cells in lines]
+        return "\n".join(out + (["", *reasons] if reasons else []))
+    widths = [max(len(str(c)) for c in column) for column in zip(header, *lines)]
+    out = [
+        "  ".join(str(c).ljust(w) for c, w in zip(cells, widths)).rstrip()
+        for cells in [header, *lines]
+    ]
+    return "\n".join(out + list(reasons))
+
+
+def to_json(rows: list[Row]) -> list[dict[str, Any]]:
+    return [
+        {"params": row.params, "faults": row.faults, "invalid": row.invalid,
+         "safety": row.safety.to_json(), "recovery": row.recovery.to_json(),
+         "kept_states": row.kept_states, "seconds": round(row.seconds, 3)}
+        for row in rows
+    ]
