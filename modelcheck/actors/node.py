@@ -61,7 +61,6 @@ class Volatile(Field):
 
     def __set__(self, node: Node, value: Any) -> None:
         node._check_writable()
-        node._own()
         node._volatile[self.index] = value
 
 
@@ -75,7 +74,6 @@ class Durable(Field):
 
     def __set__(self, node: Node, value: Any) -> None:
         node._check_writable()
-        node._own()
         node._files[self.index] = disk.write(node._files[self.index], value)
 
 
@@ -112,7 +110,6 @@ class LogView:
     def _write(self, entries: tuple[Any, ...]) -> None:
         node, i = self._node, self._field.index
         node._check_writable()
-        node._own()
         node._files[i] = disk.write(node._files[i], entries)
 
     def append(self, entry: Any) -> None:
@@ -246,7 +243,6 @@ class Node:
             if name not in by_name:
                 raise SpecError(f"node {self.name}: fsync of {name!r}, which is not a durable field")
             i = by_name[name].index
-            self._own()
             self._files[i] = disk.fsync(self._files[i])
 
     def ack(self, value: Any, position: int) -> None:
@@ -271,10 +267,8 @@ class Node:
 
     # --- working copies (framework side) ----------------------------------
 
-    # The node state's own tuples until the first write copies them (most
-    # steps only read), then lists.
-    _volatile: list[Any] | tuple[Any, ...]
-    _files: list[disk.File] | tuple[disk.File, ...]
+    _volatile: list[Any]
+    _files: list[disk.File]
     _outbox: list[Message]
     _acks: list[tuple[Any, int]]
     _writable: bool
@@ -284,7 +278,8 @@ class Node:
         node = cls.__new__(cls)
         node.name = name
         node.protocol = protocol
-        node._volatile, node._files = state
+        node._volatile = list(state[0])
+        node._files = list(state[1])
         node._outbox = []
         node._acks = []
         node._writable = writable
@@ -292,11 +287,6 @@ class Node:
 
     def _freeze(self) -> NodeState:
         return tuple(self._volatile), tuple(self._files)
-
-    def _own(self) -> None:
-        """Copy the fields before the first write: the state's tuples are shared."""
-        if type(self._volatile) is tuple:
-            self._volatile, self._files = list(self._volatile), list(self._files)
 
     def _check_writable(self) -> None:
         if not self._writable:
