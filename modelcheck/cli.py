@@ -154,7 +154,7 @@ def check(
         click.echo(f"note: no counterexample, so no diagram written to {diagram}", err=True)
     for target, graph in drawn:
         try:
-            save(graph, target)
+            click.echo(f"wrote {save(graph, target)}", err=True)
         except MissingDot as exc:
             click.echo(f"warning: {exc}", err=True)
         except SpecError as exc:

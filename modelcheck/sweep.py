@@ -35,7 +35,7 @@ class Verdict:
             case "ok":
                 return "ok"
             case "violation":
-                return f"✗ {self.property}, {self.steps} steps"
+                return f"✗ {self.property}, {self.steps} step{'' if self.steps == 1 else 's'}"
             case "incomplete":
                 return f"? {self.limit} reached"
         return "—"
@@ -107,6 +107,7 @@ def _check(spec: str, point: dict[str, str], budget: str | None, options: Option
         return row
     first = run(spec, params, replace(options, faults=budget if budget else options.faults))
     row.reports.append(first)
+    row.faults = first.params.get("faults", budget)  # the budget used, defaults resolved
     recoverables = set(first.model.recoverables())
     selected = set(options.only) if options.only else None
     invariants = [p for p in first.model.invariants() if selected is None or p in selected]

@@ -53,6 +53,11 @@ leader, leader epoch, ISR, ELR, and which brokers have a live session.
     registers after an unclean shutdown leaves the ELR.  The ELR empties
     once the ISR is back to ``min_isr``.  Leaders come from ISR, then ELR.
 
+Traces show a record as ``e<epoch>:<value>``, a leader's ``fetched`` as
+``follower:log end offset`` from each follower's last fetch, and a broker's
+``session`` as live, expired (fenced while running) or restarted (back after
+a crash or power loss, not registered yet).
+
 Properties: ``durability`` (built in: no two records acknowledged at one
 offset, and no leader's records below its HW contradict an acknowledgement)
 and ``leader_completeness`` (the leader holds every acknowledged record),
@@ -339,6 +344,7 @@ class Kafka(Protocol):
         if broker.session == "live":
             return
         if name in cluster.shared.live:  # it restarted before its session ran out
+            cluster.note("the controller ends its old session")
             self.fail(cluster, name)
         p = cluster.shared
         if broker.session == "restarted" and self.version == "kip966" and name in p.elr:

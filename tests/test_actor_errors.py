@@ -33,7 +33,8 @@ TEMPLATE = """
 """
 
 CASES = {
-    "in_place": ("self.items = ['started']", "left field items is a list", "start"),
+    "in_place": ("self.items = ['started']", "left a mutable value (field items is a list",
+                 "start"),
     "unhashable_send": ("self.send(self.peers[0], 'Hello', items=[1])", "field items is a list",
                         "node A"),
     "unknown_node": ("self.send('Z', 'Hello')", "unknown node 'Z'", "node A"),
@@ -89,10 +90,10 @@ STEP_TEMPLATE = """
 
 STEP_CASES = {
     "raises": ("cluster[name].mark = 1 / 0", "step poke (about node A) raised ZeroDivisionError"),
-    "mutable_shared": ("cluster.shared = [name]", "step poke (about node A) left the shared state "
-                       "is a list"),
+    "mutable_shared": ("cluster.shared = [name]", "step poke (about node A) left a mutable "
+                       "shared state (the shared state is a list"),
     "mutable_field": ("cluster['B'].mark = {name}", "step poke (about node A), on node B, left "
-                      "field mark is a set"),
+                      "a mutable value (field mark is a set"),
     "unknown_node": ("cluster['Z'].mark = 1", "in step poke (about node A): no node named 'Z' (nodes: A, B, C)"),
 }
 
@@ -115,3 +116,9 @@ def test_a_set_is_refused_even_after_the_equal_frozenset_passed():
 
     assert _mutable_part(frozenset({"A"}), "field mark") is None
     assert "is a set" in _mutable_part({"A"}, "field mark")
+
+
+def test_a_fault_kind_given_twice_is_refused():
+    result = CliRunner().invoke(main, ["check", "primary_backup", "--faults",
+                                       "power_loss=2,power_loss=0"])
+    assert result.exit_code == 2 and "power_loss is given twice" in result.output

@@ -68,3 +68,23 @@ def test_a_misspelt_property_gets_a_suggestion():
     result = CliRunner().invoke(main, ["check", "kafka", "--only", "availble"])
     assert result.exit_code == 2
     assert "did you mean 'available'?" in result.output
+
+
+def test_actor_specs_explain_a_stuck_state_as_such():
+    from modelcheck.actors import Node, Protocol
+
+    class Idle(Node):
+        pass
+
+    class Stuck(Protocol):
+        node = Idle
+        default_writes = 0
+
+        @recoverable
+        def serving(self, world):
+            return False
+
+    model = Stuck(2)
+    state = next(iter(model.initial_states()))
+    assert "lost for good" in model.explain("serving", state)
+    assert explore(model).property == "serving"

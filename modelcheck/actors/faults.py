@@ -1,7 +1,8 @@
 """The fault budget: how many environment faults a run may inject.
 
 Written on the command line as ``--faults power_loss=1,crash=1,partition=2``.
-Kinds not named get no budget (0).  Healing a partition is free.
+Kinds not named get no budget (0); a kind alone means 1.  Healing a
+partition is free.
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ class FaultBudget:
                 raise SpecError(
                     f"--faults: unknown fault kind {kind!r} (kinds: {', '.join(cls.kinds())})"
                 )
+            if kind in counts:
+                raise SpecError(f"--faults: {kind} is given twice")
             try:
                 counts[kind] = int(number) if eq else 1
             except ValueError:

@@ -317,7 +317,7 @@ class Protocol(Model):
     def explain(self, prop: str, s: GlobalState) -> str:
         if prop == "durability":
             return f"durability broken: {self.lost_write(s)}"
-        return f"{prop} is false in the last state"
+        return super().explain(prop, s)
 
     # --- running handlers -----------------------------------------------------
 
@@ -385,8 +385,9 @@ class Protocol(Model):
         if new_shared == shared:
             new_shared = shared
         elif (problem := _mutable_part(new_shared, "the shared state")) is not None:
-            raise SpecError(f"step {method} (about node {name}) left {problem}: "
-                            "assign an immutable value (a NamedTuple of tuples, frozensets)")
+            raise SpecError(f"step {method} (about node {name}) left a mutable shared state "
+                            f"({problem}): assign an immutable value (a NamedTuple of "
+                            "tuples, frozensets)")
         if new_nodes == list(nodes) and not outbox and acked is client[1] and new_shared is shared:
             return None
         label = self._steps[method].format(name)
@@ -423,7 +424,7 @@ class Protocol(Model):
         for field, value in changed:
             if (problem := _mutable_part(value, f"field {field}")) is not None:
                 raise SpecError(
-                    f"{what} left {problem}. Node fields "
+                    f"{what} left a mutable value ({problem}). Node fields "
                     "must hold immutable values (tuples, frozensets): assign a new value "
                     "instead of changing one in place"
                 )
@@ -435,9 +436,8 @@ class Protocol(Model):
             if value == now:
                 continue
             if isinstance(now, tuple) and now[: len(value)] == value:
-                lost = range(len(value) + 1, len(now) + 1)
-                where = f"{lost[0]}..{lost[-1]}" if len(lost) > 1 else f"{lost[0]}"
-                losses.append(f"unsynced {field.name}[{where}] lost")
+                losses.append(f"unsynced {field.name} lost from "
+                              f"{self.position_name(len(value) + 1)} on")
             else:
                 losses.append(f"{field.name} rolls back from {show(now)} to {show(value)}")
         return "; ".join(losses) or "every write had reached the disk, nothing lost"
