@@ -105,10 +105,11 @@ def _check(spec: str, point: dict[str, str], budget: str | None, options: Option
     except SpecError as exc:
         row.invalid = str(exc.__cause__ or exc)
         return row
-    first = run(spec, params, replace(options, faults=budget if budget else options.faults))
+    options = replace(options, faults=budget or options.faults)
+    first = run(spec, params, options)
     row.reports.append(first)
     row.faults = first.params.get("faults", budget)  # the budget used, defaults resolved
-    recoverables = set(first.model.recoverables())
+    recoverables = list(first.model.recoverables())
     selected = set(options.only) if options.only else None
     invariants = [p for p in first.model.invariants() if selected is None or p in selected]
     recovering = [p for p in recoverables if selected is None or p in selected]
@@ -118,8 +119,7 @@ def _check(spec: str, point: dict[str, str], budget: str | None, options: Option
         row.safety = _verdict(first) if broke or outcome.verdict != "violation" else Verdict("ok")
     if recovering:
         if broke:
-            again = run(spec, params, replace(
-                options, faults=budget if budget else options.faults, only=tuple(recovering)))
+            again = run(spec, params, replace(options, only=tuple(recovering)))
             row.reports.append(again)
             row.recovery = _verdict(again)
         elif outcome.verdict == "violation":
