@@ -264,15 +264,17 @@ class Protocol(Model):
         found: dict[str, Callable[[GlobalState], bool]] = {}
         if self.node.committed is not Node.committed:
             found["durability"] = lambda s: self.lost_write(s) is None
-        for name, check in super().invariants().items():
-            found[name] = lambda s, check=check: check(World(self, s))
+        found.update(self._on_world(super().invariants()))
         return found
 
     def recoverables(self) -> dict[str, Callable[[GlobalState], bool]]:
-        return {
-            name: lambda s, check=check: check(World(self, s))
-            for name, check in super().recoverables().items()
-        }
+        return self._on_world(super().recoverables())
+
+    def _on_world(self, checks: dict[str, Callable[[World], bool]]
+                  ) -> dict[str, Callable[[GlobalState], bool]]:
+        """Properties written on a World, as predicates on global states."""
+        return {name: lambda s, check=check: check(World(self, s))
+                for name, check in checks.items()}
 
     # --- symmetry ---------------------------------------------------------------
 
@@ -368,6 +370,7 @@ class Protocol(Model):
         cluster = Cluster(self, nodes, shared)
         self._guard(f"step {method} (about node {name})", getattr(self, method), (cluster, name))
         new_nodes = list(nodes)
+        changed = False
         outbox: list[Message] = []
         acked = client[1]
         acked_by = None
@@ -377,6 +380,7 @@ class Protocol(Model):
                 self._check_fields(f"step {method} (about node {name}), on node {node.name},",
                                    node, nodes[i], after)
                 new_nodes[i] = after
+                changed = True
             outbox += node._outbox
             if node._acks and node.name not in isolated:
                 acked = acked | frozenset(node._acks)
@@ -388,7 +392,7 @@ class Protocol(Model):
             raise SpecError(f"step {method} (about node {name}) left a mutable shared state "
                             f"({problem}): assign an immutable value (a NamedTuple of "
                             "tuples, frozensets)")
-        if new_nodes == list(nodes) and not outbox and acked is client[1] and new_shared is shared:
+        if not changed and not outbox and acked is client[1] and new_shared is shared:
             return None
         label = self._steps[method].format(name)
         if cluster._notes:
