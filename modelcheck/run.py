@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from modelcheck.actors import FaultBudget, Protocol
 from modelcheck.actors.minimize import explore_fewest_faults
 from modelcheck.errors import SpecError
-from modelcheck.explore import Progress, explore
+from modelcheck.engine import Progress, explore
 from modelcheck.load import load
 from modelcheck.model import Model
 from modelcheck.report import Report

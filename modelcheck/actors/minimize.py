@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from modelcheck.actors.protocol import Protocol
-from modelcheck.explore import Outcome, explore
+from modelcheck.engine import Outcome, explore
 
 
 def explore_fewest_faults(model: Protocol, **limits: Any) -> Outcome:
