@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import sys
 import traceback
+from collections.abc import Callable
 from pathlib import Path
 
 import click
 
+from modelcheck.engine.memory import parse_size
 from modelcheck.errors import SpecError
 from modelcheck.gallery import stale_files, write_gallery
 from modelcheck.load import load, shipped
@@ -19,6 +21,28 @@ from modelcheck.report import EXIT_USAGE
 from modelcheck.run import Options, build, run
 from modelcheck.sweep import parse_sweep, sweep, table, to_json
 from modelcheck.symmetry import verify
+
+
+def _memory_size(ctx: click.Context, param: click.Parameter, value: str | None) -> int | None:
+    try:
+        return None if value is None else parse_size(value)
+    except SpecError as exc:
+        raise click.BadParameter(str(exc)) from exc
+
+
+def _engine_options(command: Callable[..., None]) -> Callable[..., None]:
+    """--store and --memory, shared by check and sweep."""
+    command = click.option(
+        "--memory", callback=_memory_size, metavar="SIZE",
+        help="Stop cleanly (incomplete) before the search uses more memory than this, "
+        "e.g. 4GB. Default: three quarters of the machine's memory, within what is free.",
+    )(command)
+    return click.option(
+        "--store", type=click.Choice(["exact", "fingerprint"]), default="exact",
+        show_default=True,
+        help="Visited states: exact (every state in memory) or fingerprint (64-bit "
+        "fingerprints, about 20 bytes a state; a tiny, reported chance of a collision).",
+    )(command)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -91,6 +115,7 @@ def main() -> None:
     help="Instead of checking, compare the reduced search with brute force on the "
     "whole (small) state space: orbit counts and sizes must agree.",
 )
+@_engine_options
 @click.option("--debug", is_flag=True, help="Show Python tracebacks for spec errors.")
 def check(
     spec: str,
@@ -109,6 +134,8 @@ def check(
     state_graph_cap: int,
     symmetry: bool | None,
     verify_symmetry: bool,
+    store: str,
+    memory: int | None,
     debug: bool,
 ) -> None:
     """Check every reachable state of SPEC.
@@ -124,7 +151,7 @@ def check(
     """
     progress = ProgressLine()
     options = Options(writes, faults, minimize, max_depth, max_states, time_limit, deadlock,
-                      symmetry, only)
+                      symmetry, only, store, memory)
     if verify_symmetry:
         _verify_symmetry(spec, params, options, debug)
     try:
@@ -264,11 +291,13 @@ def render(trace: Path, output: Path) -> None:
               help="Per check.")
 @click.option("--markdown", is_flag=True, help="Print the table as Markdown.")
 @click.option("--json", "as_json", is_flag=True, help="Print the rows as JSON.")
+@_engine_options
 @click.option("--debug", is_flag=True, help="Show Python tracebacks for spec errors.")
 def sweep_command(
     spec: str, params: tuple[str, ...], budgets: tuple[str, ...], writes: int | None,
     only: tuple[str, ...], max_depth: int | None, max_states: int | None,
-    time_limit: float | None, markdown: bool, as_json: bool, debug: bool,
+    time_limit: float | None, markdown: bool, as_json: bool, store: str, memory: int | None,
+    debug: bool,
 ) -> None:
     """Check SPEC at every combination of parameter values and fault budgets.
 
@@ -288,7 +317,7 @@ def sweep_command(
       2  usage or spec error
     """
     options = Options(writes=writes, max_depth=max_depth, max_states=max_states,
-                      time_limit=time_limit, only=only)
+                      time_limit=time_limit, only=only, store=store, memory=memory)
 
     def report(row) -> None:
         where = " ".join(f"{k}={v}" for k, v in row.params.items())

@@ -12,6 +12,7 @@ from modelcheck.actors import FaultBudget, Protocol
 from modelcheck.actors.minimize import explore_fewest_faults
 from modelcheck.errors import SpecError
 from modelcheck.engine import Progress, explore
+from modelcheck.engine.memory import default_limit
 from modelcheck.load import load
 from modelcheck.model import Model
 from modelcheck.report import Report
@@ -30,6 +31,10 @@ class Options:
     symmetry: bool | None = None
     #: Check only these properties (default: all).
     only: tuple[str, ...] = ()
+    #: The visited-state store: exact or fingerprint.
+    store: str = "exact"
+    #: Limit in bytes on the search's memory; None: a safe share of the machine.
+    memory: int | None = None
 
     def command_line(self) -> list[str]:
         """These options as ``modelcheck check`` arguments."""
@@ -82,6 +87,8 @@ def run(
         time_limit=options.time_limit,
         deadlock=options.deadlock,
         progress=progress,
+        store=options.store,
+        memory=options.memory if options.memory is not None else default_limit(),
     )
     checked = options.only or (*model.invariants(), *model.recoverables())
     return Report(name, values, model, outcome, checked)

@@ -65,6 +65,8 @@ class Outcome:
     path: list[Hashable] = field(default_factory=list)
     #: Which limit ended an incomplete search.
     limit: str | None = None
+    #: The visited-state store: exact or fingerprint.
+    store: str = "exact"
 
 
 Progress = Callable[[Stats], None]
@@ -104,10 +106,10 @@ def explore(
     try:
         invariants, recoverables = _selected(model, only)
         canonical = model.canonical if symmetry else None
-        visited = _visited_store(store, model, canonical, recoverables)
+        visited = _visited_store(store, model, canonical, recoverables, memory)
         try:
             return _search(model, invariants, recoverables, max_depth, max_states, time_limit,
-                           deadlock, canonical, progress, memory, visited)
+                           deadlock, canonical, progress, memory, visited, store)
         finally:
             visited.close()
     finally:
@@ -116,7 +118,8 @@ def explore(
 
 
 def _visited_store(store: str, model: Model, canonical: Canonical | None,
-                   recoverables: Properties) -> ExactVisited | FingerprintVisited:
+                   recoverables: Properties, memory: int | None
+                   ) -> ExactVisited | FingerprintVisited:
     if store == "exact":
         return ExactVisited()
     if store != "fingerprint":
@@ -127,7 +130,7 @@ def _visited_store(store: str, model: Model, canonical: Canonical | None,
             f"({', '.join(name for name, _ in recoverables)}): they need the whole state "
             "graph. Use --store exact, or --only to check the invariants alone"
         )
-    return FingerprintVisited(model, canonical)
+    return FingerprintVisited(model, canonical, memory)
 
 
 def _in_original_names(
@@ -182,6 +185,7 @@ def _search(
     progress: Progress | None,
     memory: int | None,
     visited: ExactVisited | FingerprintVisited,
+    store: str,
 ) -> Outcome:
     started = time.perf_counter()
     stats = Stats()
@@ -200,7 +204,7 @@ def _search(
             kw["path"] = visited.path_to(kw["path"])
             if canonical is not None:
                 kw["path"] = _in_original_names(model, kw["path"], kw["property"], invariants)
-        return Outcome(verdict, stats, **kw)
+        return Outcome(verdict, stats, store=store, **kw)
 
     def real_path_to(ref: Any) -> list[Hashable]:
         """For error messages: the path in the unreduced model."""

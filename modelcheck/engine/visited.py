@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from modelcheck.engine.fingerprint import fingerprint
-from modelcheck.engine.frontier import Frontier
+from modelcheck.engine.frontier import MEMORY_BUDGET, Frontier
 from modelcheck.engine.replay import rebuild
 from modelcheck.engine.store import FingerprintSet
 from modelcheck.model import Model
@@ -112,15 +112,18 @@ _LINK_BUFFER = 1 << 16
 class FingerprintVisited:
     """Fingerprints in memory; frontier, parent links and traces on disk."""
 
-    def __init__(self, model: Model, canonical: Canonical | None, workdir: Path | None = None
-                 ) -> None:
+    def __init__(self, model: Model, canonical: Canonical | None, memory: int | None = None,
+                 workdir: Path | None = None) -> None:
         self._model = model
         self._canonical = canonical
         self._own_dir = workdir is None
         self.dir = Path(tempfile.mkdtemp(prefix="modelcheck-")) if workdir is None else workdir
         self.seen = FingerprintSet()
-        self._frontier = Frontier(self.dir, "level")
-        self._next = Frontier(self.dir, "next")
+        # Each of the two levels in hand may hold a sixteenth of the memory
+        # limit in pickled chunks (at most MEMORY_BUDGET) before spilling.
+        budget = MEMORY_BUDGET if memory is None else max(1 << 20, min(MEMORY_BUDGET, memory // 16))
+        self._frontier = Frontier(self.dir, "level", budget)
+        self._next = Frontier(self.dir, "next", budget)
         #: Index of the first state of the level being expanded.
         self.level_start = 0
         self._links_path = self.dir / "links.bin"
