@@ -14,6 +14,7 @@ EXIT_OK, EXIT_VIOLATION, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
 EXIT_CODES = {"ok": EXIT_OK, "violation": EXIT_VIOLATION, "incomplete": EXIT_INCOMPLETE}
 
 _LIMITS = {"max-depth": "depth", "max-states": "state", "time-limit": "time", "memory": "memory"}
+_INCOMPLETE = "before the state space was exhausted"
 
 
 @dataclass
@@ -85,10 +86,12 @@ class Report:
                     "ok, but there was nothing to check: no @invariant methods, and "
                     "(for actor specs) no committed() on the node for durability"
                 )
+        elif o.limit == "interrupted":
+            lines.append(f"INCOMPLETE: interrupted {_INCOMPLETE}; nothing is proven")
         else:
             lines.append(
-                f"INCOMPLETE: stopped at the {_LIMITS[o.limit or '']} limit before the "
-                f"state space was exhausted (raise --{o.limit}); nothing is proven"
+                f"INCOMPLETE: stopped at the {_LIMITS[o.limit or '']} limit {_INCOMPLETE} "
+                f"(raise --{o.limit}); nothing is proven"
             )
             if o.limit == "memory":
                 lines.append(
@@ -104,6 +107,8 @@ class Report:
         if timing:
             counts += f", {s.seconds:.2f} s, {s.states_per_second:,.0f} states/s"
         lines.append(counts)
+        if o.checkpoint is not None and o.verdict == "incomplete":
+            lines.append(f"checkpoint saved: `modelcheck resume {o.checkpoint}` carries on")
         if o.store == "fingerprint":
             lines.append(
                 f"fingerprints: {s.kept_states:,} kept, probability that a collision hid a "
