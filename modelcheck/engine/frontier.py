@@ -18,7 +18,7 @@ from pathlib import Path
 #: States per pickled chunk.
 CHUNK = 2048
 #: Bytes of pickled chunks a level keeps in memory before spilling to disk.
-MEMORY_BUDGET = 64 << 20
+MEMORY_BUDGET = 16 << 20
 
 #: Spill files are named uniquely in their directory, whatever was there.
 _serial = itertools.count()

@@ -111,7 +111,7 @@ class ExactVisited:
 #: One parent link: parent's index (-1 for an initial state), action index,
 #: fingerprint.  20 bytes a kept state, on disk.
 LINK = np.dtype([("parent", "<i8"), ("action", "<u4"), ("fp", "<u8")])
-_LINK_BUFFER = 1 << 16
+_LINK_BUFFER = 1 << 14
 
 
 class FingerprintVisited:
