@@ -65,50 +65,33 @@ class FingerprintSet:
         """Insert ``fp``; True if it was not there before."""
         segment = fp >> 56
         view = self._views[segment]
-        mask = len(view) - 1
-        slot = fp & mask
-        while True:
-            held = view[slot]
-            if held == fp:
-                return False
-            if not held:
-                break
-            slot = (slot + 1) & mask
-        view[slot] = fp
-        self._counts[segment] += 1
-        if self._counts[segment] > self._limits[segment]:
-            self._grow(segment)
+        slot = _probe(view, fp)
+        if view[slot]:
+            return False
+        self._place(segment, slot, fp)
         return True
 
     def insert(self, fp: int, value: int) -> int:
         """Map ``fp`` to ``value`` if it is new (then -1), else its value."""
         segment = fp >> 56
         view = self._views[segment]
-        mask = len(view) - 1
-        slot = fp & mask
-        while True:
-            held = view[slot]
-            if held == fp:
-                return self._value_views[segment][slot]  # type: ignore[index]
-            if not held:
-                break
-            slot = (slot + 1) & mask
-        view[slot] = fp
-        self._value_views[segment][slot] = value  # type: ignore[index]
+        slot = _probe(view, fp)
+        values = self._value_views[segment]  # type: ignore[index]
+        if view[slot]:
+            return values[slot]
+        values[slot] = value
+        self._place(segment, slot, fp)
+        return -1
+
+    def _place(self, segment: int, slot: int, fp: int) -> None:
+        self._views[segment][slot] = fp
         self._counts[segment] += 1
         if self._counts[segment] > self._limits[segment]:
             self._grow(segment)
-        return -1
 
     def __contains__(self, fp: int) -> bool:
         view = self._views[fp >> 56]
-        mask = len(view) - 1
-        slot = fp & mask
-        while (held := view[slot]) != fp:
-            if not held:
-                return False
-            slot = (slot + 1) & mask
-        return True
+        return bool(view[_probe(view, fp)])
 
     def __len__(self) -> int:
         return sum(self._counts)
@@ -171,6 +154,15 @@ class FingerprintSet:
             raise SpecError(f"{path}: fingerprint table is corrupt (counts do not match)")
         store._refresh()
         return store
+
+
+def _probe(view: memoryview, fp: int) -> int:
+    """The slot holding ``fp``, or else the free slot where it belongs."""
+    mask = len(view) - 1
+    slot = fp & mask
+    while (held := view[slot]) and held != fp:
+        slot = (slot + 1) & mask
+    return slot
 
 
 def _insert_distinct(table: np.ndarray, keys: np.ndarray, value_table: np.ndarray | None,
