@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import traceback
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -19,6 +20,27 @@ from modelcheck.report import EXIT_USAGE
 from modelcheck.run import Options, build, run
 from modelcheck.sweep import parse_sweep, sweep, table, to_json
 from modelcheck.symmetry import verify
+
+
+def _worker_options(command: Callable[..., None]) -> Callable[..., None]:
+    """--workers, --backend and --address, shared by check and sweep."""
+    for option in reversed([
+        click.option(
+            "--workers", type=click.IntRange(min=1), default=1, show_default=True, metavar="N",
+            help="Share the search between N worker processes (or Ray actors). Counts, "
+            "verdicts and counterexamples are the same for every N."),
+        click.option(
+            "--backend", type=click.Choice(["processes", "ray"]), default="processes",
+            show_default=True,
+            help="Where workers run: processes on this machine, or Ray actors "
+            "(pip install 'modelcheck[ray]')."),
+        click.option(
+            "--address", metavar="ADDRESS",
+            help="With --backend ray: the cluster to join (auto, or HOST:PORT of the head "
+            "node). Default: start a local Ray instance."),
+    ]):
+        command = option(command)
+    return command
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -91,6 +113,7 @@ def main() -> None:
     help="Instead of checking, compare the reduced search with brute force on the "
     "whole (small) state space: orbit counts and sizes must agree.",
 )
+@_worker_options
 @click.option("--debug", is_flag=True, help="Show Python tracebacks for spec errors.")
 def check(
     spec: str,
@@ -109,6 +132,9 @@ def check(
     state_graph_cap: int,
     symmetry: bool | None,
     verify_symmetry: bool,
+    workers: int,
+    backend: str,
+    address: str | None,
     debug: bool,
 ) -> None:
     """Check every reachable state of SPEC.
@@ -124,7 +150,7 @@ def check(
     """
     progress = ProgressLine()
     options = Options(writes, faults, minimize, max_depth, max_states, time_limit, deadlock,
-                      symmetry, only)
+                      symmetry, only, workers, backend, address)
     if verify_symmetry:
         _verify_symmetry(spec, params, options, debug)
     try:
@@ -262,13 +288,15 @@ def render(trace: Path, output: Path) -> None:
 @click.option("--max-states", type=click.IntRange(min=1), metavar="N", help="Per check.")
 @click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
               help="Per check.")
+@_worker_options
 @click.option("--markdown", is_flag=True, help="Print the table as Markdown.")
 @click.option("--json", "as_json", is_flag=True, help="Print the rows as JSON.")
 @click.option("--debug", is_flag=True, help="Show Python tracebacks for spec errors.")
 def sweep_command(
     spec: str, params: tuple[str, ...], budgets: tuple[str, ...], writes: int | None,
     only: tuple[str, ...], max_depth: int | None, max_states: int | None,
-    time_limit: float | None, markdown: bool, as_json: bool, debug: bool,
+    time_limit: float | None, workers: int, backend: str, address: str | None,
+    markdown: bool, as_json: bool, debug: bool,
 ) -> None:
     """Check SPEC at every combination of parameter values and fault budgets.
 
@@ -288,7 +316,8 @@ def sweep_command(
       2  usage or spec error
     """
     options = Options(writes=writes, max_depth=max_depth, max_states=max_states,
-                      time_limit=time_limit, only=only)
+                      time_limit=time_limit, only=only, workers=workers, backend=backend,
+                      address=address)
 
     def report(row) -> None:
         where = " ".join(f"{k}={v}" for k, v in row.params.items())

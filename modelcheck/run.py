@@ -5,13 +5,17 @@ Shared by ``modelcheck check`` and the counterexample gallery.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import inspect
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
 
 from modelcheck.actors import FaultBudget, Protocol
 from modelcheck.actors.minimize import explore_fewest_faults
+from modelcheck.engine.partitioned import Recipe, explore_on_workers
 from modelcheck.errors import SpecError
-from modelcheck.explore import Progress, explore
+from modelcheck.explore import Outcome, Progress, explore
 from modelcheck.load import load
 from modelcheck.model import Model
 from modelcheck.report import Report
@@ -30,6 +34,12 @@ class Options:
     symmetry: bool | None = None
     #: Check only these properties (default: all).
     only: tuple[str, ...] = ()
+    #: Worker processes (or Ray actors) sharing the search; 1: this process alone.
+    workers: int = 1
+    #: Where workers run: ``processes`` on this machine, or ``ray``.
+    backend: str = "processes"
+    #: The Ray cluster to use (``auto``, ``HOST:PORT``); None starts a local one.
+    address: str | None = None
 
     def command_line(self) -> list[str]:
         """These options as ``modelcheck check`` arguments."""
@@ -67,9 +77,15 @@ def run(
 ) -> Report:
     """Check ``spec`` with ``-p`` style ``params``; raises SpecError on bad input."""
     name, model, values = build(spec, params, options)
-    search = explore
+    search: Callable[..., Outcome] = explore
+    if options.workers > 1 or options.backend != "processes":
+        search = partial(explore_on_workers, recipe=_recipe(model, params, options),
+                         workers=options.workers, backend=options.backend,
+                         address=options.address)
+    elif options.address is not None:
+        raise SpecError("--address names a Ray cluster: use it with --backend ray")
     if isinstance(model, Protocol) and options.minimize == "faults":
-        search = explore_fewest_faults
+        search = partial(explore_fewest_faults, search=search)
     symmetric = model.symmetry_size() > 1
     if options.symmetry and not symmetric:
         raise SpecError(f"{name} declares no symmetry (--symmetry needs one)")
@@ -85,3 +101,10 @@ def run(
     )
     checked = options.only or (*model.invariants(), *model.recoverables())
     return Report(name, values, model, outcome, checked)
+
+
+def _recipe(model: Model, params: Sequence[str], options: Options) -> Recipe:
+    """What Ray actors need to build the same model (the spec file as loaded:
+    loading it again would make its classes new ones)."""
+    path = Path(inspect.getfile(type(model)))
+    return Recipe(path.stem, path.read_text(encoding="utf-8"), tuple(params), options)
