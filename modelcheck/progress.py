@@ -10,7 +10,7 @@ import sys
 import time
 from typing import TextIO
 
-from modelcheck.explore import Stats
+from modelcheck.engine import Stats
 
 #: Seconds before the line first appears, and between redraws.
 DELAY = 1.5

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from modelcheck.explore import Outcome
+from modelcheck.engine import Outcome
 from modelcheck.model import Model
 from modelcheck.trace import Step, format_trace, label_path, trace_to_json
 

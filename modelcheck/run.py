@@ -15,7 +15,7 @@ from modelcheck.actors import FaultBudget, Protocol
 from modelcheck.actors.minimize import explore_fewest_faults
 from modelcheck.engine.partitioned import Recipe, explore_on_workers
 from modelcheck.errors import SpecError
-from modelcheck.explore import Outcome, Progress, explore
+from modelcheck.engine import Outcome, Progress, explore
 from modelcheck.load import load
 from modelcheck.model import Model
 from modelcheck.report import Report

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from modelcheck.actors.protocol import Protocol
-from modelcheck.explore import Outcome, explore
+from modelcheck.engine import Outcome, explore
 
 
 def explore_fewest_faults(model: Protocol, search: Callable[..., Outcome] = explore,

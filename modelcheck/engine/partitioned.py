@@ -25,7 +25,7 @@ import numpy as np
 
 from modelcheck.engine.share import Event, Expanded, Received, owner, split_key
 from modelcheck.errors import SpecError
-from modelcheck.explore import Outcome, Progress, Stats, _in_original_names, _selected
+from modelcheck.engine.bfs import Outcome, Progress, Stats, _in_original_names, _selected
 from modelcheck.model import Model
 from modelcheck.symmetry import realize, spot_check
 from modelcheck.trace import ReplayError

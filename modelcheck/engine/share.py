@@ -18,11 +18,8 @@ first.  None of this depends on how many workers there are.
 
 from __future__ import annotations
 
-import dataclasses
-import enum
 import pickle
 import time
-import zlib
 from array import array
 from bisect import bisect_left
 from collections.abc import Hashable, Sequence
@@ -31,9 +28,9 @@ from typing import Any
 
 import numpy as np
 
-from modelcheck.actors.network import Message
 from modelcheck.errors import SpecError
-from modelcheck.explore import _selected
+from modelcheck.engine.bfs import _selected
+from modelcheck.engine.fingerprint import fingerprint
 from modelcheck.model import Model
 from modelcheck.symmetry import SPOT_CHECKS_PER_LEVEL, spot_check
 from modelcheck.validate import find_mutable
@@ -327,49 +324,5 @@ class Share:
 
 
 def owner(state: Hashable, workers: int) -> int:
-    """Which of ``workers`` owns ``state`` (the same answer in every process)."""
-    if isinstance(state, tuple):  # the whole state is new each time: cache only its parts
-        return hash(tuple(map(stable_hash, state))) % workers
-    return stable_hash(state) % workers
-
-
-# Temporary: a stable hash for partitioning, until the engine's fingerprint
-# lands.  Python's hash() is salted for strings and hashes messages (and, in
-# Python 3.11, None) by identity, so it differs between processes; ints and
-# tuples or frozensets of ints hash the same everywhere, so values are
-# reduced to those.  Parts of states recur, so their hashes are memoised.
-_stable: dict[Any, int] = {}
-_STABLE_LIMIT = 1 << 18
-
-
-def stable_hash(value: Any) -> int:
-    """A hash of ``value`` that is the same in every process and on every machine."""
-    try:
-        return _stable[value]
-    except KeyError:
-        pass
-    kind = type(value)
-    if kind is int or kind is bool or kind is float:
-        result = hash(value)
-    elif kind is str:
-        data = value.encode()
-        result = zlib.crc32(data) << 32 | zlib.adler32(data)
-    elif value is None:
-        result = 0x5EED
-    elif isinstance(value, tuple):
-        result = hash(tuple(map(stable_hash, value)))
-    elif isinstance(value, frozenset):
-        result = hash(frozenset(map(stable_hash, value)))
-    elif isinstance(value, Message):
-        result = stable_hash((value.src, value.dst, value.kind, value.body))
-    elif isinstance(value, enum.Enum):
-        result = stable_hash((type(value).__name__, value.name))
-    elif dataclasses.is_dataclass(value):
-        result = stable_hash((type(value).__name__,
-                              *(getattr(value, f.name) for f in dataclasses.fields(value))))
-    else:
-        result = stable_hash(repr(value))
-    if len(_stable) > _STABLE_LIMIT:
-        _stable.clear()
-    _stable[value] = result
-    return result
+    """Which of ``workers`` owns ``state``: the same answer in every process."""
+    return fingerprint(state) % workers

@@ -16,6 +16,8 @@ from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from modelcheck.engine.memory import rss
+from modelcheck.engine.visited import Canonical, ExactVisited, FingerprintVisited
 from modelcheck.errors import SpecError
 from modelcheck.model import Model
 from modelcheck.recover import first_stuck
@@ -38,6 +40,8 @@ class Stats:
     depth: int = 0
     seconds: float = 0.0
     frontier: int = 0
+    #: Resident set size in bytes at the last reading.
+    memory: int = 0
 
     @property
     def states_per_second(self) -> float:
@@ -76,6 +80,8 @@ def explore(
     symmetry: bool = False,
     only: Sequence[str] = (),
     progress: Progress | None = None,
+    store: str = "exact",
+    memory: int | None = None,
 ) -> Outcome:
     """Explore every reachable state of ``model`` breadth-first.
 
@@ -84,8 +90,10 @@ def explore(
     ``symmetry`` keeps one state per orbit of the model's declared symmetry,
     ``only`` names the properties to check (default: all invariants and
     recoverability properties),
-    and ``progress`` is called with the running Stats about once per thousand
-    expanded states.  Raises
+    ``progress`` is called with the running Stats about once per thousand
+    expanded states, ``store`` is ``exact`` or ``fingerprint`` (see
+    ``engine.visited``) and ``memory`` a limit in bytes on the resident set.
+    Raises
     ``SpecError`` when the spec misbehaves (an action or invariant raises, a
     state is unhashable or mutable).
     """
@@ -95,11 +103,31 @@ def explore(
     gc.disable()
     try:
         invariants, recoverables = _selected(model, only)
-        return _explore(model, invariants, recoverables, max_depth, max_states, time_limit,
-                        deadlock, symmetry, progress)
+        canonical = model.canonical if symmetry else None
+        visited = _visited_store(store, model, canonical, recoverables)
+        try:
+            return _search(model, invariants, recoverables, max_depth, max_states, time_limit,
+                           deadlock, canonical, progress, memory, visited)
+        finally:
+            visited.close()
     finally:
         if collecting:
             gc.enable()
+
+
+def _visited_store(store: str, model: Model, canonical: Canonical | None,
+                   recoverables: Properties) -> ExactVisited | FingerprintVisited:
+    if store == "exact":
+        return ExactVisited()
+    if store != "fingerprint":
+        raise SpecError(f"no store {store!r}: exact or fingerprint")
+    if recoverables:
+        raise SpecError(
+            f"--store fingerprint cannot check @recoverable properties "
+            f"({', '.join(name for name, _ in recoverables)}): they need the whole state "
+            "graph. Use --store exact, or --only to check the invariants alone"
+        )
+    return FingerprintVisited(model, canonical)
 
 
 def _in_original_names(
@@ -142,7 +170,7 @@ def _selected(model: Model, only: Sequence[str]) -> tuple[Properties, Properties
     )
 
 
-def _explore(
+def _search(
     model: Model,
     invariants: Properties,
     recoverables: Properties,
@@ -150,14 +178,14 @@ def _explore(
     max_states: int | None,
     time_limit: float | None,
     deadlock: bool,
-    symmetry: bool,
+    canonical: Canonical | None,
     progress: Progress | None,
+    memory: int | None,
+    visited: ExactVisited | FingerprintVisited,
 ) -> Outcome:
     started = time.perf_counter()
     stats = Stats()
-    parents: dict[Hashable, Hashable | None] = {}
     successors = model.successors
-    canonical = model.canonical if symmetry else None
     represented = 0
     # For recoverability: the states that step into each state.
     into: dict[Hashable, list[Hashable]] | None = {} if recoverables else None
@@ -165,23 +193,18 @@ def _explore(
     # ``represented`` is passed in, not closed over: a closure variable would
     # slow down its updates in the hot loop.
     def finish(represented: int, verdict: str, **kw: Any) -> Outcome:
-        stats.kept_states = len(parents)
+        stats.kept_states = visited.kept
         stats.distinct_states = represented
         stats.seconds = time.perf_counter() - started
-        if canonical is not None and kw.get("path"):
-            kw["path"] = _in_original_names(model, kw["path"], kw["property"], invariants)
+        if "path" in kw:
+            kw["path"] = visited.path_to(kw["path"])
+            if canonical is not None:
+                kw["path"] = _in_original_names(model, kw["path"], kw["property"], invariants)
         return Outcome(verdict, stats, **kw)
 
-    def path_to(state: Hashable) -> list[Hashable]:
-        path = [state]
-        while (state := parents[state]) is not None:
-            path.append(state)
-        path.reverse()
-        return path
-
-    def real_path_to(state: Hashable) -> list[Hashable]:
+    def real_path_to(ref: Any) -> list[Hashable]:
         """For error messages: the path in the unreduced model."""
-        path = path_to(state)
+        path = visited.path_to(ref)
         if canonical is None:
             return path
         try:
@@ -189,49 +212,57 @@ def _explore(
         except ReplayError:  # a model that is not really symmetric
             return path
 
+    def sample_path(state: Hashable) -> list[Hashable]:
+        return real_path_to(visited.ref_of(state))
+
     def first_broken(state: Hashable) -> str | None:
         for name, holds in invariants:
             if not holds(state):
                 return name
         return None
 
-    frontier: list[Hashable] = []
     try:
-        for state in model.initial_states():
+        for action, state in enumerate(model.initial_states()):
             size = 1
             if canonical is not None:
                 state, size = canonical(state)
-            if state not in parents:
-                parents[state] = None
+            if visited.add_initial(state, action):
                 represented += size
-                frontier.append(state)
     except Exception as exc:
         raise diagnose_failure(model, None, [], exc) from exc
-    sample_is_immutable(model, frontier, real_path_to)
     judged = invariants + recoverables
-    if canonical is not None:
-        spot_check(model, frontier, judged, lambda s: context(model, real_path_to(s)))
-    stats.depth = 1 if frontier else 0
+
+    def sample_checks() -> None:
+        sample = visited.sample()
+        sample_is_immutable(model, sample, sample_path)
+        if canonical is not None:
+            spot_check(model, sample, judged, lambda s: context(model, sample_path(s)))
+
+    sample_checks()
+    stats.depth = 1 if visited.level_size() else 0
+    ref = state = None
     try:
-        for state in frontier:
+        for ref, state in visited.level():
             if (broken := first_broken(state)) is not None:
-                return finish(represented, "violation", property=broken, path=[state])
+                return finish(represented, "violation", property=broken, path=ref)
     except Exception as exc:
-        raise diagnose_failure(model, state, [state], exc) from exc
+        raise diagnose_failure(model, state, visited.path_to(ref), exc) from exc
 
     cap = max_states if max_states is not None else float("inf")
+    memory_cap = memory if memory is not None else float("inf")
     transitions = 0
     expanded = 0
-    while frontier:
+    kept = visited.kept
+    add = visited.add
+    while visited.level_size():
         at_depth_limit = max_depth is not None and stats.depth >= max_depth
-        stats.frontier = len(frontier)
-        next_frontier: list[Hashable] = []
-        add = next_frontier.append
-        state = None
+        full = at_depth_limit or kept >= cap
+        stats.frontier = visited.level_size()
+        ref = state = None
         try:
-            for state in frontier:
+            for ref, state in visited.level():
                 before = transitions
-                for _label, nxt in successors(state):
+                for action, (_label, nxt) in enumerate(successors(state)):
                     transitions += 1
                     # Stuttering steps are common in TLA-style specs: skip
                     # them before paying for a hash.
@@ -242,47 +273,50 @@ def _explore(
                         nxt, size = canonical(nxt)
                     if into is not None:
                         into.setdefault(nxt, []).append(state)
-                    if nxt in parents:
-                        continue
                     # A new state past a limit means the search cannot finish.
-                    if at_depth_limit or len(parents) >= cap:
+                    if full:
+                        if nxt in visited:
+                            continue
                         stats.transitions = transitions
                         limit = "max-depth" if at_depth_limit else "max-states"
                         return finish(represented, "incomplete", limit=limit)
-                    parents[nxt] = state
+                    if not add(nxt, ref, action):
+                        continue
+                    kept += 1
+                    full = kept >= cap
                     represented += size
-                    add(nxt)
                     if invariants and (broken := first_broken(nxt)) is not None:
                         stats.transitions = transitions
                         stats.depth += 1
-                        return finish(represented, "violation", property=broken, path=path_to(nxt))
+                        return finish(represented, "violation", property=broken,
+                                      path=visited.newest())
                 if deadlock and transitions == before:
                     stats.transitions = transitions
-                    return finish(represented, "violation", property="deadlock", path=path_to(state))
+                    return finish(represented, "violation", property="deadlock", path=ref)
                 expanded += 1
                 if not expanded % _CLOCK_EVERY:
                     stats.transitions = transitions
                     elapsed = time.perf_counter() - started
                     if time_limit is not None and elapsed >= time_limit:
                         return finish(represented, "incomplete", limit="time-limit")
+                    stats.memory = rss()
+                    if stats.memory + visited.headroom() > memory_cap:
+                        return finish(represented, "incomplete", limit="memory")
                     if progress is not None:
                         stats.distinct_states = represented
-                        stats.kept_states = len(parents)
+                        stats.kept_states = kept
                         stats.seconds = elapsed
                         progress(stats)
         except Exception as exc:
-            real = real_path_to(state)
+            real = real_path_to(ref)
             raise diagnose_failure(model, real[-1], real, exc) from exc
-        if next_frontier:
-            sample_is_immutable(model, next_frontier, real_path_to)
-            if canonical is not None:
-                spot_check(model, next_frontier, judged,
-                           lambda s: context(model, real_path_to(s)))
+        if visited.end_level():
+            sample_checks()
             stats.depth += 1
-        frontier = next_frontier
     stats.transitions = transitions
-    for name, holds in recoverables:
-        if (stuck := first_stuck(parents, into, holds, name)) is not None:
-            return finish(represented, "violation", property=name, path=path_to(stuck))
+    if into is not None:
+        parents = visited.parents  # type: ignore[union-attr]
+        for name, holds in recoverables:
+            if (stuck := first_stuck(parents, into, holds, name)) is not None:
+                return finish(represented, "violation", property=name, path=stuck)
     return finish(represented, "ok")
-
