@@ -116,7 +116,25 @@ def load(spec: str) -> Spec:
     return Spec(path.stem, path, model_class, _parameters(model_class, path))
 
 
+#: Spec modules already imported, by file and source: importing a file again
+#: would make new classes equal to the old ones but not the same, and values
+#: memoised from the old ones (interned messages, symmetry memos) would then
+#: no longer pickle, as worker processes need.
+_imported: dict[tuple[Path, str], Any] = {}
+
+
 def _import(path: Path) -> Any:
+    source = path.read_text(encoding="utf-8", errors="replace")
+    known = _imported.get((path.resolve(), source))
+    if known is not None:
+        sys.modules[known.__name__] = known
+        return known
+    module = _import_anew(path)
+    _imported[path.resolve(), source] = module
+    return module
+
+
+def _import_anew(path: Path) -> Any:
     module_name = f"modelcheck_spec_{path.stem}"
     loader = importlib.util.spec_from_file_location(module_name, path)
     if loader is None or loader.loader is None:
