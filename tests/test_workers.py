@@ -150,3 +150,29 @@ def test_ctrl_c_leaves_no_worker_running():
     alive = [pid for pid in workers if Path(f"/proc/{pid}").exists()]
     assert not alive
     assert "Traceback" not in process.stderr.read().decode()
+
+
+OWNERS = """\
+import sys
+from modelcheck.engine.share import owner
+from modelcheck.run import Options, build
+
+model = build("kafka", ["version=3.4"], Options(writes=1))[1]
+level, seen = list(model.initial_states()), []
+while level and len(seen) < 400:
+    level = [t for s in level for _, t in model.successors(s)]
+    seen += level
+print([owner(s, 3) for s in seen[:400]])
+"""
+
+
+def test_owners_are_the_same_in_every_process():
+    """Workers started apart (Ray, other machines) must agree on who owns a state,
+    whatever their hash seeds: fork-started workers would hide a salted hash."""
+    answers = {
+        subprocess.run([sys.executable, "-c", OWNERS], cwd=ROOT, capture_output=True,
+                       text=True, check=True, env={**os.environ, "PYTHONHASHSEED": seed}).stdout
+        for seed in ("1", "2")
+    }
+    assert len(answers) == 1
+    assert set(eval(answers.pop())) == {0, 1, 2}  # every worker gets a share
