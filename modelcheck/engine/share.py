@@ -228,13 +228,15 @@ class Share:
             if broken is not None:
                 events.append(Event(self.new[state][0], "violation", broken))
                 break
-        for state in ordered[:_SAMPLE]:
+        # The one-process search samples each level once; here the workers
+        # share that sample, so more workers check no more states.
+        for state in ordered[:-(-_SAMPLE // self.workers)]:
             if find_mutable(state) is not None:
                 events.append(Event(self.new[state][0], "mutable"))
                 break
         if self.canonical is not None:
             judged = self.invariants + self.recoverables
-            for state in ordered[:SPOT_CHECKS_PER_LEVEL]:
+            for state in ordered[:-(-SPOT_CHECKS_PER_LEVEL // self.workers)]:
                 try:
                     spot_check(self.model, [state], judged, lambda s: "")
                 except SpecError:
