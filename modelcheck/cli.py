@@ -7,19 +7,43 @@ import sys
 import traceback
 from collections.abc import Callable
 from pathlib import Path
+from typing import NoReturn
 
 import click
 
+from modelcheck.engine.memory import parse_size
 from modelcheck.errors import SpecError
 from modelcheck.gallery import stale_files, write_gallery
 from modelcheck.load import load, shipped
 from modelcheck.progress import ProgressLine
 from modelcheck.render import MissingDot, check_format, save, sequence_chart
 from modelcheck.render import state_graph as render_state_graph
-from modelcheck.report import EXIT_USAGE
-from modelcheck.run import Options, build, run
+from modelcheck.report import EXIT_USAGE, Report
+from modelcheck.run import Options, build, resume, run
 from modelcheck.sweep import parse_sweep, sweep, table, to_json
 from modelcheck.symmetry import verify
+
+
+def _memory_size(ctx: click.Context, param: click.Parameter, value: str | None) -> int | None:
+    try:
+        return None if value is None else parse_size(value)
+    except SpecError as exc:
+        raise click.BadParameter(str(exc)) from exc
+
+
+def _engine_options(command: Callable[..., None]) -> Callable[..., None]:
+    """--store and --memory, shared by check and sweep."""
+    command = click.option(
+        "--memory", callback=_memory_size, metavar="SIZE",
+        help="Stop cleanly (incomplete) before the search uses more memory than this, "
+        "e.g. 4GB. Default: three quarters of the machine's memory, within what is free.",
+    )(command)
+    return click.option(
+        "--store", type=click.Choice(["exact", "fingerprint"]), default="exact",
+        show_default=True,
+        help="Visited states: exact (every state in memory) or fingerprint (64-bit "
+        "fingerprints, about 20 bytes a state; a tiny, reported chance of a collision).",
+    )(command)
 
 
 def _worker_options(command: Callable[..., None]) -> Callable[..., None]:
@@ -114,6 +138,18 @@ def main() -> None:
     "whole (small) state space: orbit counts and sizes must agree.",
 )
 @_worker_options
+@_engine_options
+@click.option(
+    "--checkpoint", type=click.Path(file_okay=False), metavar="DIR",
+    help="Save the search to DIR from time to time, at a limit and on Ctrl-C or SIGTERM "
+    "(needs --store fingerprint); `modelcheck resume DIR` carries on. A DIR holding a "
+    "checkpoint of the same check resumes it.",
+)
+@click.option(
+    "--checkpoint-every", type=click.FloatRange(min=0), default=300, show_default=True,
+    metavar="SECONDS", help="Least time between two checkpoints.",
+)
+@click.option("--quiet", is_flag=True, help="No progress lines on stderr.")
 @click.option("--debug", is_flag=True, help="Show Python tracebacks for spec errors.")
 def check(
     spec: str,
@@ -132,6 +168,11 @@ def check(
     state_graph_cap: int,
     symmetry: bool | None,
     verify_symmetry: bool,
+    store: str,
+    memory: int | None,
+    checkpoint: str | None,
+    checkpoint_every: float,
+    quiet: bool,
     workers: int,
     backend: str,
     address: str | None,
@@ -148,9 +189,10 @@ def check(
       2  usage or spec error
       3  incomplete: a limit was reached before the search finished
     """
-    progress = ProgressLine()
+    progress = ProgressLine(quiet=quiet)
     options = Options(writes, faults, minimize, max_depth, max_states, time_limit, deadlock,
-                      symmetry, only, workers, backend, address)
+                      symmetry, only, store, memory, checkpoint, checkpoint_every, workers,
+                      backend, address)
     if verify_symmetry:
         _verify_symmetry(spec, params, options, debug)
     try:
@@ -167,15 +209,8 @@ def check(
                 report.model, report.outcome.path, state_graph_cap)))
         drawn = [(target, draw()) for target, draw in pictures]
     except SpecError as exc:
-        progress.close()
-        if debug:
-            traceback.print_exception(exc)
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(EXIT_USAGE)
-    if as_json:
-        click.echo(json.dumps(report.to_json(), indent=2, ensure_ascii=False))
-    else:
-        click.echo(report.to_text())
+        _fail(exc, debug, progress)
+    _print(report, as_json)
     if diagram is not None and not report.outcome.path:
         click.echo(f"note: no counterexample, so no diagram written to {diagram}", err=True)
     for target, graph in drawn:
@@ -186,6 +221,54 @@ def check(
         except SpecError as exc:
             click.echo(f"error: {exc}", err=True)
             sys.exit(EXIT_USAGE)
+    sys.exit(report.exit_code)
+
+
+def _fail(exc: SpecError, debug: bool, progress: ProgressLine) -> NoReturn:
+    """Report a usage or spec error and exit with status 2."""
+    progress.close()
+    if debug:
+        traceback.print_exception(exc)
+    click.echo(f"error: {exc}", err=True)
+    sys.exit(EXIT_USAGE)
+
+
+def _print(report: Report, as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps(report.to_json(), indent=2, ensure_ascii=False))
+    else:
+        click.echo(report.to_text())
+
+
+@main.command(name="resume")
+@click.argument("directory", type=click.Path(file_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
+@click.option("--max-depth", type=click.IntRange(min=1), metavar="N",
+              help="Replace the saved depth limit.")
+@click.option("--max-states", type=click.IntRange(min=1), metavar="N",
+              help="Replace the saved state limit.")
+@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
+              help="Replace the saved time limit (the time already spent counts).")
+@click.option("--memory", callback=_memory_size, metavar="SIZE",
+              help="Replace the saved memory limit.")
+@click.option("--quiet", is_flag=True, help="No progress lines on stderr.")
+@click.option("--debug", is_flag=True, help="Show Python tracebacks for spec errors.")
+def resume_command(directory: str, as_json: bool, max_depth: int | None,
+                   max_states: int | None, time_limit: float | None, memory: int | None,
+                   quiet: bool, debug: bool) -> None:
+    """Carry on the search checkpointed in DIRECTORY (by `check --checkpoint`).
+
+    The spec file must be unchanged. Exit status as for `check`.
+    """
+    progress = ProgressLine(quiet=quiet)
+    limits = {"max_depth": max_depth, "max_states": max_states, "time_limit": time_limit,
+              "memory": memory}
+    try:
+        report = resume(directory, limits, progress)
+    except SpecError as exc:
+        _fail(exc, debug, progress)
+    progress.close()
+    _print(report, as_json)
     sys.exit(report.exit_code)
 
 
@@ -291,12 +374,13 @@ def render(trace: Path, output: Path) -> None:
 @_worker_options
 @click.option("--markdown", is_flag=True, help="Print the table as Markdown.")
 @click.option("--json", "as_json", is_flag=True, help="Print the rows as JSON.")
+@_engine_options
 @click.option("--debug", is_flag=True, help="Show Python tracebacks for spec errors.")
 def sweep_command(
     spec: str, params: tuple[str, ...], budgets: tuple[str, ...], writes: int | None,
     only: tuple[str, ...], max_depth: int | None, max_states: int | None,
     time_limit: float | None, workers: int, backend: str, address: str | None,
-    markdown: bool, as_json: bool, debug: bool,
+    markdown: bool, as_json: bool, store: str, memory: int | None, debug: bool,
 ) -> None:
     """Check SPEC at every combination of parameter values and fault budgets.
 
@@ -316,8 +400,8 @@ def sweep_command(
       2  usage or spec error
     """
     options = Options(writes=writes, max_depth=max_depth, max_states=max_states,
-                      time_limit=time_limit, only=only, workers=workers, backend=backend,
-                      address=address)
+                      time_limit=time_limit, only=only, store=store, memory=memory,
+                      workers=workers, backend=backend, address=address)
 
     def report(row) -> None:
         where = " ".join(f"{k}={v}" for k, v in row.params.items())

@@ -116,26 +116,18 @@ def load(spec: str) -> Spec:
     return Spec(path.stem, path, model_class, _parameters(model_class, path))
 
 
-#: Spec modules already imported, by file and source: importing a file again
-#: would make new classes equal to the old ones but not the same, and values
-#: memoised from the old ones (interned messages, symmetry memos) would then
-#: no longer pickle, as worker processes need.
-_imported: dict[tuple[Path, str], Any] = {}
+#: Imported spec modules by (path, source): a spec loaded again is the same
+#: module, so states from an earlier load (interned messages hold them) have
+#: the classes pickling finds under the module's name.
+_imported: dict[tuple[Path, bytes], Any] = {}
 
 
 def _import(path: Path) -> Any:
-    source = path.read_text(encoding="utf-8", errors="replace")
-    known = _imported.get((path.resolve(), source))
-    if known is not None:
-        sys.modules[known.__name__] = known
-        return known
-    module = _import_anew(path)
-    _imported[path.resolve(), source] = module
-    return module
-
-
-def _import_anew(path: Path) -> Any:
     module_name = f"modelcheck_spec_{path.stem}"
+    key = (path.resolve(), path.read_bytes())
+    module = _imported.get(key)
+    if module is not None and sys.modules.get(module_name) is module:
+        return module
     loader = importlib.util.spec_from_file_location(module_name, path)
     if loader is None or loader.loader is None:
         raise SpecError(f"{path} is not a Python file")
@@ -148,6 +140,7 @@ def _import_anew(path: Path) -> Any:
         raise SpecError(f"{path}:{exc.lineno}: syntax error: {exc.msg}") from exc
     except Exception as exc:
         raise SpecError(f"{path}: importing the spec raised {type(exc).__name__}: {exc}") from exc
+    _imported[key] = module
     return module
 
 

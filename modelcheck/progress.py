@@ -1,7 +1,11 @@
-"""A live one-line progress display on stderr, for runs worth watching.
+"""Progress of a long search on stderr.
 
-Shown only when stderr is a terminal and the run has lasted a moment, so
-pipes, CI logs and quick runs stay clean.
+On a terminal, one line redrawn in place; otherwise (a log file, CI, a
+pipe) a plain line every ``LOG_EVERY`` seconds.  Nothing for the first
+``DELAY`` seconds, so quick runs stay clean; ``--quiet`` silences it.  A
+line gives the level and how far its expansion got, distinct and kept
+states, states kept per second, the next level's size so far, memory in
+use, and the time the level still needs at the current rate.
 """
 
 from __future__ import annotations
@@ -12,31 +16,64 @@ from typing import TextIO
 
 from modelcheck.engine import Stats
 
-#: Seconds before the line first appears, and between redraws.
+#: Seconds before the first line, between redraws on a terminal, and between
+#: lines elsewhere.
 DELAY = 1.5
 REDRAW = 0.25
+LOG_EVERY = 10.0
+
+
+def describe(stats: Stats) -> str:
+    """One progress line (without time stamp)."""
+    parts = [f"level {stats.depth:,}"]
+    if stats.frontier:
+        done = stats.level_expanded / stats.frontier
+        parts[0] += f" {done:.0%}"
+    parts.append(f"{stats.distinct_states:,} states")
+    if stats.kept_states != stats.distinct_states:
+        parts.append(f"{stats.kept_states:,} kept")
+    parts.append(f"{stats.states_per_second:,.0f} states/s")
+    parts.append(f"frontier {stats.frontier:,}")
+    if stats.memory:
+        parts.append(f"{stats.memory / 2**20:,.0f} MiB")
+    rate = stats.expanded / stats.seconds if stats.seconds else 0.0
+    if rate and stats.frontier:
+        parts.append(f"level ETA {_duration((stats.frontier - stats.level_expanded) / rate)}")
+    return " · ".join(parts)
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 60:
+        return f"{seconds:.0f} s"
+    if seconds < 3600:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
 
 
 class ProgressLine:
-    def __init__(self, stream: TextIO = sys.stderr) -> None:
+    """A progress callback for ``explore``; call ``close`` when the search ends."""
+
+    def __init__(self, stream: TextIO = sys.stderr, quiet: bool = False) -> None:
         self.stream = stream
-        self.enabled = stream.isatty()
+        self.quiet = quiet
+        self.tty = stream.isatty()
         self.started = time.monotonic()
         self.last_draw = 0.0
         self.drawn = False
 
     def __call__(self, stats: Stats) -> None:
         now = time.monotonic()
-        if not self.enabled or now - self.started < DELAY or now - self.last_draw < REDRAW:
+        every = REDRAW if self.tty else LOG_EVERY
+        if self.quiet or now - self.started < DELAY or now - self.last_draw < every:
             return
         self.last_draw = now
-        line = (
-            f"level {stats.depth:,} · {stats.distinct_states:,} states · "
-            f"{stats.states_per_second:,.0f} states/s · frontier {stats.frontier:,}"
-        )
-        self.stream.write("\r\x1b[2K" + line)
+        line = describe(stats)
+        if self.tty:
+            self.stream.write("\r\x1b[2K" + line)
+            self.drawn = True
+        else:
+            self.stream.write(f"[{now - self.started:,.0f} s] {line}\n")
         self.stream.flush()
-        self.drawn = True
 
     def close(self) -> None:
         if self.drawn:

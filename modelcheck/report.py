@@ -6,13 +6,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from modelcheck.engine import Outcome
+from modelcheck.engine.store import collision_probability
 from modelcheck.model import Model
 from modelcheck.trace import Step, format_trace, label_path, trace_to_json
 
 EXIT_OK, EXIT_VIOLATION, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
 EXIT_CODES = {"ok": EXIT_OK, "violation": EXIT_VIOLATION, "incomplete": EXIT_INCOMPLETE}
 
-_LIMITS = {"max-depth": "depth", "max-states": "state", "time-limit": "time"}
+_LIMITS = {"max-depth": "depth", "max-states": "state", "time-limit": "time", "memory": "memory"}
+_INCOMPLETE = "before the state space was exhausted"
 
 
 @dataclass
@@ -61,6 +63,9 @@ class Report:
             "states_per_second": round(s.states_per_second),
             "trace": trace_to_json(self.model, self.steps),
         }
+        if o.store != "exact":
+            data["store"] = o.store
+            data["collision_probability"] = self.collision_probability
         if not timing:
             del data["seconds"], data["states_per_second"]
         return data
@@ -81,11 +86,20 @@ class Report:
                     "ok, but there was nothing to check: no @invariant methods, and "
                     "(for actor specs) no committed() on the node for durability"
                 )
+        elif o.limit == "interrupted":
+            lines.append(f"INCOMPLETE: interrupted {_INCOMPLETE}; nothing is proven")
         else:
             lines.append(
-                f"INCOMPLETE: stopped at the {_LIMITS[o.limit or '']} limit before the "
-                f"state space was exhausted (raise --{o.limit}); nothing is proven"
+                f"INCOMPLETE: stopped at the {_LIMITS[o.limit or '']} limit {_INCOMPLETE} "
+                f"(raise --{o.limit}); nothing is proven"
             )
+            if o.limit == "memory":
+                lines.append(
+                    f"{s.memory / 2**20:,.0f} MiB in use at the stop; "
+                    + ("--store fingerprint keeps about 20 bytes a state instead of hundreds"
+                       if o.store == "exact" else
+                       "smaller parameters or fault budgets give fewer states")
+                )
         counts = f"{s.distinct_states:,} distinct states"
         if s.kept_states != s.distinct_states:
             counts += f" ({s.kept_states:,} kept under symmetry, {s.reduction:,.1f}x reduction)"
@@ -93,4 +107,18 @@ class Report:
         if timing:
             counts += f", {s.seconds:.2f} s, {s.states_per_second:,.0f} states/s"
         lines.append(counts)
+        if o.checkpoint is not None and o.verdict == "incomplete":
+            lines.append(f"checkpoint saved: `modelcheck resume {o.checkpoint}` carries on")
+        if o.store == "fingerprint":
+            lines.append(
+                f"fingerprints: {s.kept_states:,} kept, probability that a collision hid a "
+                f"state about {self.collision_probability:.1e}"
+            )
         return "\n".join(lines)
+
+    @property
+    def collision_probability(self) -> float | None:
+        """For a fingerprint search: the chance that two states shared a fingerprint."""
+        if self.outcome.store != "fingerprint":
+            return None
+        return collision_probability(self.outcome.stats.kept_states)

@@ -5,17 +5,24 @@ Shared by ``modelcheck check`` and the counterexample gallery.
 
 from __future__ import annotations
 
+import hashlib
 import inspect
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+import signal
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, replace
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 from modelcheck.actors import FaultBudget, Protocol
 from modelcheck.actors.minimize import explore_fewest_faults
 from modelcheck.engine.partitioned import Recipe, explore_on_workers
 from modelcheck.errors import SpecError
 from modelcheck.engine import Outcome, Progress, explore
+from modelcheck.engine.checkpoint import Checkpoint, read
+from modelcheck.engine.memory import default_limit
 from modelcheck.load import load
 from modelcheck.model import Model
 from modelcheck.report import Report
@@ -34,6 +41,13 @@ class Options:
     symmetry: bool | None = None
     #: Check only these properties (default: all).
     only: tuple[str, ...] = ()
+    #: The visited-state store: exact or fingerprint.
+    store: str = "exact"
+    #: Limit in bytes on the search's memory; None: a safe share of the machine.
+    memory: int | None = None
+    #: Directory for checkpoints (fingerprint store), and seconds between them.
+    checkpoint: str | None = None
+    checkpoint_every: float = 300.0
     #: Worker processes (or Ray actors) sharing the search; 1: this process alone.
     workers: int = 1
     #: Where workers run: ``processes`` on this machine, or ``ray``.
@@ -89,18 +103,74 @@ def run(
     symmetric = model.symmetry_size() > 1
     if options.symmetry and not symmetric:
         raise SpecError(f"{name} declares no symmetry (--symmetry needs one)")
-    outcome = search(
-        model,
-        symmetry=symmetric if options.symmetry is None else options.symmetry,
-        only=options.only,
-        max_depth=options.max_depth,
-        max_states=options.max_states,
-        time_limit=options.time_limit,
-        deadlock=options.deadlock,
-        progress=progress,
-    )
+    checkpoint = None
+    if options.checkpoint is not None:
+        if search is not explore:
+            raise SpecError("--checkpoint cannot be combined with --minimize faults")
+        checkpoint = _checkpoint(spec, params, options, values)
+    with _interruptible(checkpoint):
+        outcome = search(
+            model,
+            symmetry=symmetric if options.symmetry is None else options.symmetry,
+            only=options.only,
+            max_depth=options.max_depth,
+            max_states=options.max_states,
+            time_limit=options.time_limit,
+            deadlock=options.deadlock,
+            progress=progress,
+            store=options.store,
+            memory=options.memory if options.memory is not None else default_limit(),
+            checkpoint=checkpoint,
+        )
     checked = options.only or (*model.invariants(), *model.recoverables())
     return Report(name, values, model, outcome, checked)
+
+
+#: Options that are resource limits: a resumed search may change them.
+_LIMITS = ("max_depth", "max_states", "time_limit", "memory", "checkpoint", "checkpoint_every")
+
+
+def _checkpoint(spec: str, params: Sequence[str], options: Options, values: dict) -> Checkpoint:
+    path = load(spec).path.resolve()
+    identity = {
+        "spec": str(path),
+        "spec_sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+        "params": {key: str(value) for key, value in values.items()},
+        **{key: value for key, value in asdict(options).items() if key not in _LIMITS},
+    }
+    identity["only"] = list(options.only)
+    command = {"spec": str(path), "params": list(params), "options": asdict(options)}
+    command["options"]["only"] = list(options.only)
+    return Checkpoint(Path(options.checkpoint), identity, command,  # type: ignore[arg-type]
+                      options.checkpoint_every)
+
+
+@contextmanager
+def _interruptible(checkpoint: Checkpoint | None) -> Iterator[None]:
+    """With a checkpoint, Ctrl-C and SIGTERM save the search and stop it."""
+    if checkpoint is None or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: object) -> None:
+        checkpoint.interrupted = True
+
+    previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def resume(directory: str, limits: dict[str, Any], progress: Progress | None = None) -> Report:
+    """Carry on the search checkpointed in ``directory``; ``limits`` override
+    the saved ones (max_depth, max_states, time_limit, memory)."""
+    command = read(Path(directory))["command"]
+    saved = {**command["options"], "only": tuple(command["options"]["only"])}
+    options = replace(Options(**saved), checkpoint=directory,
+                      **{k: v for k, v in limits.items() if v is not None})
+    return run(command["spec"], command["params"], options, progress)
 
 
 def _recipe(model: Model, params: Sequence[str], options: Options) -> Recipe:

@@ -16,6 +16,7 @@ from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from modelcheck.engine.checkpoint import Checkpoint, Position
 from modelcheck.engine.memory import rss
 from modelcheck.engine.visited import Canonical, ExactVisited, FingerprintVisited
 from modelcheck.errors import SpecError
@@ -42,6 +43,9 @@ class Stats:
     frontier: int = 0
     #: Resident set size in bytes at the last reading.
     memory: int = 0
+    #: States expanded, in all and of the current level (for progress).
+    expanded: int = 0
+    level_expanded: int = 0
 
     @property
     def states_per_second(self) -> float:
@@ -65,6 +69,10 @@ class Outcome:
     path: list[Hashable] = field(default_factory=list)
     #: Which limit ended an incomplete search.
     limit: str | None = None
+    #: The visited-state store: exact or fingerprint.
+    store: str = "exact"
+    #: The checkpoint directory, if the search wrote a checkpoint there.
+    checkpoint: str | None = None
 
 
 Progress = Callable[[Stats], None]
@@ -82,6 +90,7 @@ def explore(
     progress: Progress | None = None,
     store: str = "exact",
     memory: int | None = None,
+    checkpoint: Checkpoint | None = None,
 ) -> Outcome:
     """Explore every reachable state of ``model`` breadth-first.
 
@@ -92,8 +101,9 @@ def explore(
     recoverability properties),
     ``progress`` is called with the running Stats about once per thousand
     expanded states, ``store`` is ``exact`` or ``fingerprint`` (see
-    ``engine.visited``) and ``memory`` a limit in bytes on the resident set.
-    Raises
+    ``engine.visited``), ``memory`` a limit in bytes on the resident set,
+    and ``checkpoint`` (fingerprint store only) saves the search from time
+    to time, or resumes the one it holds.  Raises
     ``SpecError`` when the spec misbehaves (an action or invariant raises, a
     state is unhashable or mutable).
     """
@@ -104,10 +114,10 @@ def explore(
     try:
         invariants, recoverables = _selected(model, only)
         canonical = model.canonical if symmetry else None
-        visited = _visited_store(store, model, canonical, recoverables)
+        visited = _visited_store(store, model, canonical, recoverables, memory, checkpoint)
         try:
             return _search(model, invariants, recoverables, max_depth, max_states, time_limit,
-                           deadlock, canonical, progress, memory, visited)
+                           deadlock, canonical, progress, memory, visited, store, checkpoint)
         finally:
             visited.close()
     finally:
@@ -116,7 +126,10 @@ def explore(
 
 
 def _visited_store(store: str, model: Model, canonical: Canonical | None,
-                   recoverables: Properties) -> ExactVisited | FingerprintVisited:
+                   recoverables: Properties, memory: int | None, checkpoint: Checkpoint | None
+                   ) -> ExactVisited | FingerprintVisited:
+    if checkpoint is not None and store != "fingerprint":
+        raise SpecError("--checkpoint needs --store fingerprint (an exact store is not saved)")
     if store == "exact":
         return ExactVisited()
     if store != "fingerprint":
@@ -127,7 +140,10 @@ def _visited_store(store: str, model: Model, canonical: Canonical | None,
             f"({', '.join(name for name, _ in recoverables)}): they need the whole state "
             "graph. Use --store exact, or --only to check the invariants alone"
         )
-    return FingerprintVisited(model, canonical)
+    if checkpoint is None:
+        return FingerprintVisited(model, canonical, memory)
+    return FingerprintVisited(model, canonical, memory, checkpoint.directory,
+                              fresh=checkpoint.saved is None)
 
 
 def _in_original_names(
@@ -182,6 +198,8 @@ def _search(
     progress: Progress | None,
     memory: int | None,
     visited: ExactVisited | FingerprintVisited,
+    store: str,
+    checkpoint: Checkpoint | None,
 ) -> Outcome:
     started = time.perf_counter()
     stats = Stats()
@@ -196,11 +214,13 @@ def _search(
         stats.kept_states = visited.kept
         stats.distinct_states = represented
         stats.seconds = time.perf_counter() - started
+        if checkpoint is not None and checkpoint.generation:
+            kw["checkpoint"] = str(checkpoint.directory)
         if "path" in kw:
             kw["path"] = visited.path_to(kw["path"])
             if canonical is not None:
                 kw["path"] = _in_original_names(model, kw["path"], kw["property"], invariants)
-        return Outcome(verdict, stats, **kw)
+        return Outcome(verdict, stats, store=store, **kw)
 
     def real_path_to(ref: Any) -> list[Hashable]:
         """For error messages: the path in the unreduced model."""
@@ -221,15 +241,12 @@ def _search(
                 return name
         return None
 
-    try:
-        for action, state in enumerate(model.initial_states()):
-            size = 1
-            if canonical is not None:
-                state, size = canonical(state)
-            if visited.add_initial(state, action):
-                represented += size
-    except Exception as exc:
-        raise diagnose_failure(model, None, [], exc) from exc
+    def save_checkpoint(in_level: int, represented: int, transitions: int, expanded: int) -> None:
+        """Save the search as it stands, ``in_level`` states of the level expanded."""
+        if checkpoint is not None:
+            checkpoint.save(visited, Position(stats.depth, in_level, represented, transitions,
+                                              expanded, time.perf_counter() - started))
+
     judged = invariants + recoverables
 
     def sample_checks() -> None:
@@ -238,20 +255,36 @@ def _search(
         if canonical is not None:
             spot_check(model, sample, judged, lambda s: context(model, sample_path(s)))
 
-    sample_checks()
-    stats.depth = 1 if visited.level_size() else 0
+    resumed = checkpoint.position() if checkpoint is not None else None
+    skip = transitions = expanded = 0
     ref = state = None
-    try:
-        for ref, state in visited.level():
-            if (broken := first_broken(state)) is not None:
-                return finish(represented, "violation", property=broken, path=ref)
-    except Exception as exc:
-        raise diagnose_failure(model, state, visited.path_to(ref), exc) from exc
+    if resumed is None:
+        try:
+            for action, state in enumerate(model.initial_states()):
+                size = 1
+                if canonical is not None:
+                    state, size = canonical(state)
+                if visited.add_initial(state, action):
+                    represented += size
+        except Exception as exc:
+            raise diagnose_failure(model, None, [], exc) from exc
+        sample_checks()
+        stats.depth = 1 if visited.level_size() else 0
+        try:
+            for ref, state in visited.level():
+                if (broken := first_broken(state)) is not None:
+                    return finish(represented, "violation", property=broken, path=ref)
+        except Exception as exc:
+            raise diagnose_failure(model, state, visited.path_to(ref), exc) from exc
+    else:
+        saved = checkpoint.saved["store"]  # type: ignore[union-attr, index]
+        visited.restore(checkpoint.generation_dir(), saved)  # type: ignore[union-attr]
+        represented, transitions = resumed.represented, resumed.transitions
+        expanded, stats.depth, skip = resumed.expanded, resumed.depth, resumed.expanded_in_level
+        started -= resumed.seconds
 
     cap = max_states if max_states is not None else float("inf")
     memory_cap = memory if memory is not None else float("inf")
-    transitions = 0
-    expanded = 0
     kept = visited.kept
     add = visited.add
     while visited.level_size():
@@ -259,8 +292,9 @@ def _search(
         full = at_depth_limit or kept >= cap
         stats.frontier = visited.level_size()
         ref = state = None
+        in_level = skip
         try:
-            for ref, state in visited.level():
+            for ref, state in visited.level(skip):
                 before = transitions
                 for action, (_label, nxt) in enumerate(successors(state)):
                     transitions += 1
@@ -278,6 +312,8 @@ def _search(
                         if nxt in visited:
                             continue
                         stats.transitions = transitions
+                        if checkpoint is not None:  # this state to be expanded again
+                            save_checkpoint(in_level, represented, before, expanded)
                         limit = "max-depth" if at_depth_limit else "max-states"
                         return finish(represented, "incomplete", limit=limit)
                     if not add(nxt, ref, action):
@@ -294,25 +330,38 @@ def _search(
                     stats.transitions = transitions
                     return finish(represented, "violation", property="deadlock", path=ref)
                 expanded += 1
+                in_level += 1
                 if not expanded % _CLOCK_EVERY:
                     stats.transitions = transitions
                     elapsed = time.perf_counter() - started
-                    if time_limit is not None and elapsed >= time_limit:
-                        return finish(represented, "incomplete", limit="time-limit")
                     stats.memory = rss()
-                    if stats.memory + visited.headroom() > memory_cap:
-                        return finish(represented, "incomplete", limit="memory")
+                    limit = None
+                    if time_limit is not None and elapsed >= time_limit:
+                        limit = "time-limit"
+                    elif stats.memory + visited.headroom() > memory_cap:
+                        limit = "memory"
+                    elif checkpoint is not None and checkpoint.interrupted:
+                        limit = "interrupted"
+                    if checkpoint is not None and (limit or checkpoint.due()):
+                        save_checkpoint(in_level, represented, transitions, expanded)
+                    if limit is not None:
+                        return finish(represented, "incomplete", limit=limit)
                     if progress is not None:
                         stats.distinct_states = represented
                         stats.kept_states = kept
                         stats.seconds = elapsed
+                        stats.expanded = expanded
+                        stats.level_expanded = in_level
                         progress(stats)
         except Exception as exc:
             real = real_path_to(ref)
             raise diagnose_failure(model, real[-1], real, exc) from exc
+        skip = 0
         if visited.end_level():
             sample_checks()
             stats.depth += 1
+            if checkpoint is not None and checkpoint.due():
+                save_checkpoint(0, represented, transitions, expanded)
     stats.transitions = transitions
     if into is not None:
         parents = visited.parents  # type: ignore[union-attr]

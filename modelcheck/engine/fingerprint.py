@@ -29,10 +29,11 @@ from typing import Any
 from modelcheck.actors.network import Message
 from modelcheck.errors import SpecError
 
-#: Memo entries kept before the memo is cleared; bounds its memory (~40 MB).
-MEMO_LIMIT = 200_000
+#: Memo entries kept before the memo is cleared; bounds its memory (~20 MB).
+MEMO_LIMIT = 100_000
 
 _memo: dict[Any, bytes] = {}
+_memo_get = _memo.get
 
 
 def fingerprint(state: Hashable) -> int:
@@ -43,17 +44,32 @@ def fingerprint(state: Hashable) -> int:
 
 def _token(value: Any) -> bytes:
     """``value``'s self-delimiting part of its parent's encoding."""
-    kind = type(value)
-    if kind is str or kind is int or kind is bool or value is None:
-        return _encode(value)
     # Keyed by value, not identity: successor states are new objects, but
-    # their node states and messages are equal to ones seen before.
+    # their node states, messages and strings are equal to ones seen before.
     token = _memo.get(value)
     if token is None:
-        if len(_memo) >= MEMO_LIMIT:
-            _memo.clear()
-        token = _memo[value] = b"#" + blake2b(_encode(value), digest_size=16).digest()
+        token = _new_token(value)
     return token
+
+
+def _new_token(value: Any) -> bytes:
+    if len(_memo) >= MEMO_LIMIT:
+        _memo.clear()
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:
+        token = _encode(value)
+    else:
+        token = b"#" + blake2b(_encode(value), digest_size=16).digest()
+    _memo[value] = token
+    return token
+
+
+def _tokens(values: Any) -> list[bytes]:
+    """The tokens of a collection's elements, looked up in C where memoised."""
+    tokens = list(map(_memo_get, values))
+    if None in tokens:
+        tokens = [_new_token(v) if t is None else t for t, v in zip(tokens, values)]
+    return tokens
 
 
 def _encode(value: Any) -> bytes:
@@ -66,11 +82,11 @@ def _encode(value: Any) -> bytes:
     if value is None:
         return b"n"
     if kind is Message:
-        return b"m(" + b"".join(map(_token, (value.src, value.dst, value.kind, value.body))) + b")"
+        return b"m(" + b"".join(_tokens((value.src, value.dst, value.kind, value.body))) + b")"
     if isinstance(value, tuple):  # NamedTuples equal plain tuples, so encode alike
-        return b"(" + b"".join(map(_token, value)) + b")"
+        return b"(" + b"".join(_tokens(value)) + b")"
     if isinstance(value, frozenset):
-        return b"{" + b"".join(sorted(map(_token, value))) + b"}"
+        return b"{" + b"".join(sorted(_tokens(tuple(value)))) + b"}"
     if isinstance(value, enum.Enum):
         return b"e" + _token(_qualified(kind)) + _token(value.name)
     if isinstance(value, float):

@@ -9,6 +9,7 @@ interned messages pickle by their content (``Message.__reduce__``).
 
 from __future__ import annotations
 
+import itertools
 import os
 import pickle
 from collections.abc import Hashable, Iterator
@@ -17,7 +18,10 @@ from pathlib import Path
 #: States per pickled chunk.
 CHUNK = 2048
 #: Bytes of pickled chunks a level keeps in memory before spilling to disk.
-MEMORY_BUDGET = 64 << 20
+MEMORY_BUDGET = 16 << 20
+
+#: Spill files are named uniquely in their directory, whatever was there.
+_serial = itertools.count()
 
 
 class Frontier:
@@ -69,9 +73,38 @@ class Frontier:
             self._chunks.append(data)
             self._in_memory += len(data)
             return
-        path = self._dir / f"{self._name}-{len(self._chunks):06d}.pickle"
+        path = self._spill_path()
         path.write_bytes(data)
         self._chunks.append(path)
+
+    def _spill_path(self) -> Path:
+        return self._dir / f"{self._name}-{os.getpid()}-{next(_serial):08d}.pickle"
+
+    def save(self, target: Path, prefix: str) -> list[str]:
+        """Write every chunk (spilled ones hard-linked) to ``target``; their names.
+
+        The frontier itself is unchanged.
+        """
+        names = []
+        chunks = list(self._chunks)
+        if self._pending:
+            chunks.append(pickle.dumps(self._pending, protocol=pickle.HIGHEST_PROTOCOL))
+        for number, chunk in enumerate(chunks):
+            name = f"{prefix}-{number:06d}.pickle"
+            if isinstance(chunk, bytes):
+                (target / name).write_bytes(chunk)
+            else:
+                os.link(chunk, target / name)
+            names.append(name)
+        return names
+
+    def restore(self, files: list[Path], length: int) -> None:
+        """Make this empty frontier hold the chunks ``save`` wrote (hard-linked here)."""
+        for file in files:
+            path = self._spill_path()
+            os.link(file, path)
+            self._chunks.append(path)
+        self._length = length
 
     def discard(self) -> None:
         """Delete the spilled files; the frontier is empty afterwards."""

@@ -16,16 +16,18 @@ this machine (``modelcheck.engine.processes``) or Ray actors
 from __future__ import annotations
 
 import time
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from collections.abc import Hashable, Sequence
 from typing import Any, Protocol
 
 import numpy as np
 
+from modelcheck.engine.bfs import Outcome, Progress, Stats, _in_original_names, _selected
+from modelcheck.engine.memory import rss
+from modelcheck.engine.order import first_found
 from modelcheck.engine.share import Event, Expanded, Received, owner, split_key
 from modelcheck.errors import SpecError
-from modelcheck.engine.bfs import Outcome, Progress, Stats, _in_original_names, _selected
 from modelcheck.model import Model
 from modelcheck.symmetry import realize, spot_check
 from modelcheck.trace import ReplayError
@@ -66,9 +68,11 @@ class Pool(Protocol):
     def call(self, method: str, args: Sequence[tuple]) -> list[Any]:
         """Run ``Share.method(*args[i])`` on every worker i; their results."""
 
-    def level(self, deadline: float | None) -> tuple[list[Expanded], list[Received]]:
-        """Expand every worker's frontier and deliver the batches to their owners.
-        The Expanded results come back without their batches."""
+    def level(self, deadline: float | None, memory: float
+              ) -> tuple[list[Expanded], list[Received]]:
+        """Expand every worker's frontier and deliver the batches to their owners
+        (``Share.expand``'s limits); the Expanded results come back without their
+        batches."""
 
 
 def explore_partitioned(
@@ -82,20 +86,25 @@ def explore_partitioned(
     symmetry: bool = False,
     only: Sequence[str] = (),
     progress: Progress | None = None,
+    memory: int | None = None,
 ) -> Outcome:
     """Like ``explore`` (same arguments and outcome), on the workers of ``pool``.
+
+    ``memory`` bounds the resident sets of the workers and this process
+    together: each worker stops expanding past its share of it, and the
+    total is checked at the end of every level.
 
     The pool's shares must have been built from a model equal to ``model``
     with the same ``symmetry``, ``only`` and ``deadlock``.
     """
     return _Search(model, pool, max_depth, max_states, time_limit, symmetry, only,
-                   progress).run()
+                   progress, memory).run()
 
 
 class _Search:
     def __init__(self, model: Model, pool: Pool, max_depth: int | None,
                  max_states: int | None, time_limit: float | None, symmetry: bool,
-                 only: Sequence[str], progress: Progress | None) -> None:
+                 only: Sequence[str], progress: Progress | None, memory: int | None) -> None:
         self.model = model
         self.pool = pool
         self.max_depth = max_depth
@@ -104,7 +113,9 @@ class _Search:
         self.canonical = model.canonical if symmetry else None
         self.invariants, self.recoverables = _selected(model, only)
         self.progress = progress
+        self.memory = float("inf") if memory is None else memory
         self.started = time.perf_counter()
+        self.wall_start = time.time()
         self.stats = Stats()
         self.initial: list[Hashable] = []
         self.kept = 0
@@ -117,15 +128,21 @@ class _Search:
             return ended
         while True:
             at_depth_limit = self.max_depth is not None and self.stats.depth >= self.max_depth
-            deadline = None if self.time_limit is None else self.started + self.time_limit
-            expanded, received = self.pool.level(deadline)
+            # Wall-clock time: workers on other machines share no monotonic clock.
+            deadline = None if self.time_limit is None else self.wall_start + self.time_limit
+            share = (self.memory - rss()) / self.pool.workers
+            expanded, received = self.pool.level(deadline, share)
             level_size = sum(len(r.keys) for r in received)
             self.stats.frontier = self._frontier_size
-            if any(e.timed_out for e in expanded):  # the level is partial: stop here
+            self.stats.memory = rss() + sum(e.memory for e in expanded)
+            stopped = next((e.stopped for e in expanded if e.stopped), None)
+            if stopped is None and self.stats.memory > self.memory:
+                stopped = "memory"
+            if stopped is not None:  # the level is partial or too big: stop here
                 self.stats.transitions += sum(e.transitions for e in expanded)
-                return self._finish("incomplete", limit="time-limit")
-            events = [e for part in (*expanded, *received) for e in part.events]
-            first = min(events, key=lambda e: e.key, default=None)
+                return self._finish("incomplete", limit=stopped)
+            first = first_found((e.key, e) for part in (*expanded, *received)
+                                for e in part.events)
             limit = self._limit_event(received, level_size, at_depth_limit)
             # At one key the limit comes first: the state is not stored, nor judged.
             if limit is not None and (first is None or limit.key <= first.key):
@@ -337,6 +354,11 @@ def explore_on_workers(model: Model, recipe: Recipe, workers: int, backend: str 
     the Ray cluster at ``address``, or on a local Ray instance started here);
     Ray actors build their model again from ``recipe``.
     """
+    if limits.pop("store", "exact") != "exact":
+        raise SpecError("--workers keeps exact visited sets: --store fingerprint is not "
+                        "available with --workers or --backend ray yet")
+    if limits.pop("checkpoint", None) is not None:
+        raise SpecError("--checkpoint is not available with --workers or --backend ray yet")
     settings = (limits.get("symmetry", False), tuple(limits.get("only", ())),
                 limits.get("deadlock", False))
     if backend == "ray":

@@ -57,8 +57,9 @@ class ProcessPool:
             pipe.send((method, arguments))
         return [self._answer(index) for index in range(self.workers)]
 
-    def level(self, deadline: float | None) -> tuple[list[Expanded], list[Received]]:
-        expanded: list[Expanded] = self.call("expand", [(deadline,)] * self.workers)
+    def level(self, deadline: float | None, memory: float
+              ) -> tuple[list[Expanded], list[Received]]:
+        expanded: list[Expanded] = self.call("expand", [(deadline, memory)] * self.workers)
         batches = [e.batches for e in expanded]
         for e in expanded:
             e.batches = []

@@ -54,9 +54,9 @@ class _Worker:
         except SpecError as exc:
             return _Failure(str(exc))
 
-    def expand(self, deadline: float | None) -> tuple[Any, ...]:
+    def expand(self, deadline: float | None, memory: float) -> tuple[Any, ...]:
         """The level's summary, then one batch per owner (Ray returns them apart)."""
-        expanded = self.call("expand", deadline)
+        expanded = self.call("expand", deadline, memory)
         if isinstance(expanded, _Failure):
             return (expanded, *[b""] * self.workers)
         batches, expanded.batches = expanded.batches, []
@@ -102,8 +102,9 @@ class RayPool:
         return self._get([a.call.remote(method, *arguments)
                           for a, arguments in zip(self._actors, args)])
 
-    def level(self, deadline: float | None) -> tuple[list[Expanded], list[Received]]:
-        outputs = [a.expand.options(num_returns=self.workers + 1).remote(deadline)
+    def level(self, deadline: float | None, memory: float
+              ) -> tuple[list[Expanded], list[Received]]:
+        outputs = [a.expand.options(num_returns=self.workers + 1).remote(deadline, memory)
                    for a in self._actors]
         received = [a.receive.remote(*[out[1 + target] for out in outputs])
                     for target, a in enumerate(self._actors)]

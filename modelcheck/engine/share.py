@@ -31,6 +31,7 @@ import numpy as np
 from modelcheck.errors import SpecError
 from modelcheck.engine.bfs import _selected
 from modelcheck.engine.fingerprint import fingerprint
+from modelcheck.engine.memory import rss
 from modelcheck.model import Model
 from modelcheck.symmetry import SPOT_CHECKS_PER_LEVEL, spot_check
 from modelcheck.validate import find_mutable
@@ -71,8 +72,11 @@ class Expanded:
 
     batches: list[bytes]
     events: list[Event]
-    timed_out: bool
+    #: Which limit (time-limit, memory) cut the expansion short, if one did.
+    stopped: str | None
     transitions: int
+    #: The worker's resident set size in bytes when it finished.
+    memory: int
 
 
 @dataclass
@@ -125,25 +129,31 @@ class Share:
             self.frontier.append(state)
             self.frontier_ids.append(ident)
 
-    def expand(self, deadline: float | None) -> Expanded:
+    def expand(self, deadline: float | None, memory: float) -> Expanded:
         """Expand this worker's part of the level; batch successors per owner.
 
         A spec error ends the expansion: the states after it cannot come
-        before it, so nothing they would find could matter.
+        before it, so nothing they would find could matter.  So do the
+        ``deadline`` (a ``time.time()``) and ``memory`` (bytes this worker
+        may use).
         """
         buckets: list[dict[Hashable, list[Any]]] = [{} for _ in range(self.workers)]
         edges = self.into is not None
         events: list[Event] = []
         self.fanout = []
         transitions = 0
-        timed_out = False
+        stopped = None
         successors = self.model.successors
         canonical = self.canonical
         workers = self.workers
         for position, (state, ident) in enumerate(zip(self.frontier, self.frontier_ids)):
-            if deadline is not None and not position % 256 and time.perf_counter() >= deadline:
-                timed_out = True
-                break
+            if not position % 256:
+                if deadline is not None and time.time() >= deadline:
+                    stopped = "time-limit"
+                    break
+                if rss() > memory:
+                    stopped = "memory"
+                    break
             action = -1
             try:
                 for action, (_label, nxt) in enumerate(successors(state)):
@@ -184,7 +194,7 @@ class Share:
                     f"--workers sends states between processes, and a state of "
                     f"{type(self.model).__name__} cannot be pickled: {exc}"
                 ) from exc
-        return Expanded(batches, events, timed_out, transitions)
+        return Expanded(batches, events, stopped, transitions, rss())
 
     def receive(self, batches: Sequence[bytes]) -> Received:
         """Merge the level's batches addressed to this worker (its own one is

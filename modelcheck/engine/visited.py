@@ -18,17 +18,22 @@ states first, 0-based) in the fingerprint store.
 
 from __future__ import annotations
 
+import hashlib
+import itertools
+import os
 import shutil
 import tempfile
 from collections.abc import Callable, Hashable, Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from modelcheck.engine.fingerprint import fingerprint
-from modelcheck.engine.frontier import Frontier
+from modelcheck.engine.frontier import MEMORY_BUDGET, Frontier
 from modelcheck.engine.replay import rebuild
 from modelcheck.engine.store import FingerprintSet
+from modelcheck.errors import SpecError
 from modelcheck.model import Model
 
 #: States per level handed to the sampling checks (mutability, symmetry).
@@ -72,8 +77,8 @@ class ExactVisited:
     def kept(self) -> int:
         return len(self.parents)
 
-    def level(self) -> Iterator[tuple[Hashable, Hashable]]:
-        return ((state, state) for state in self._frontier)
+    def level(self, skip: int = 0) -> Iterator[tuple[Hashable, Hashable]]:
+        return ((state, state) for state in self._frontier[skip:])
 
     def level_size(self) -> int:
         return len(self._frontier)
@@ -106,27 +111,33 @@ class ExactVisited:
 #: One parent link: parent's index (-1 for an initial state), action index,
 #: fingerprint.  20 bytes a kept state, on disk.
 LINK = np.dtype([("parent", "<i8"), ("action", "<u4"), ("fp", "<u8")])
-_LINK_BUFFER = 1 << 16
+_LINK_BUFFER = 1 << 14
 
 
 class FingerprintVisited:
     """Fingerprints in memory; frontier, parent links and traces on disk."""
 
-    def __init__(self, model: Model, canonical: Canonical | None, workdir: Path | None = None
-                 ) -> None:
+    def __init__(self, model: Model, canonical: Canonical | None, memory: int | None = None,
+                 workdir: Path | None = None, fresh: bool = True) -> None:
         self._model = model
         self._canonical = canonical
         self._own_dir = workdir is None
         self.dir = Path(tempfile.mkdtemp(prefix="modelcheck-")) if workdir is None else workdir
         self.seen = FingerprintSet()
-        self._frontier = Frontier(self.dir, "level")
-        self._next = Frontier(self.dir, "next")
+        # Each of the two levels in hand may hold a sixteenth of the memory
+        # limit in pickled chunks (at most MEMORY_BUDGET) before spilling.
+        budget = MEMORY_BUDGET if memory is None else max(1 << 20, min(MEMORY_BUDGET, memory // 16))
+        self._frontier = Frontier(self.dir, "level", budget)
+        self._next = Frontier(self.dir, "next", budget)
         #: Index of the first state of the level being expanded.
         self.level_start = 0
         self._links_path = self.dir / "links.bin"
-        self._links_file = open(self._links_path, "ab")
+        # A resumed search keeps the links file (``restore`` checks it).
+        self._links_file = open(self._links_path, "wb" if fresh else "ab")
         self._buffer: list[tuple[int, int, int]] = []
         self._written = 0
+        #: Digest of the links written, for checkpoints to vouch for the file.
+        self._links_digest = hashlib.sha256()
         self._sample_refs: dict[Hashable, int] = {}
 
     def add_initial(self, state: Hashable, action: int) -> bool:
@@ -154,7 +165,9 @@ class FingerprintVisited:
 
     def _flush(self) -> None:
         if self._buffer:
-            np.array(self._buffer, dtype=LINK).tofile(self._links_file)
+            data = np.array(self._buffer, dtype=LINK).tobytes()
+            self._links_file.write(data)
+            self._links_digest.update(data)
             self._written += len(self._buffer)
             self._buffer = []
         self._links_file.flush()
@@ -169,8 +182,9 @@ class FingerprintVisited:
     def kept(self) -> int:
         return self._written + len(self._buffer)
 
-    def level(self) -> Iterator[tuple[int, Hashable]]:
-        return enumerate(self._frontier, start=self.level_start)
+    def level(self, skip: int = 0) -> Iterator[tuple[int, Hashable]]:
+        """The level being expanded as (index, state), less its first ``skip`` states."""
+        return itertools.islice(enumerate(self._frontier, start=self.level_start), skip, None)
 
     def level_size(self) -> int:
         return len(self._frontier)
@@ -185,9 +199,12 @@ class FingerprintVisited:
         self.level_start += len(self._frontier)
         self._frontier.discard()
         self._frontier, self._next = self._next, self._frontier
+        self._sample_level()
+        return len(self._frontier)
+
+    def _sample_level(self) -> None:
         first = self._frontier.head(SAMPLE)
         self._sample_refs = {state: self.level_start + i for i, state in enumerate(first)}
-        return len(self._frontier)
 
     def links_to(self, ref: int) -> list[tuple[int, int]]:
         """(action index, fingerprint) of each state from an initial one to ``ref``."""
@@ -205,11 +222,49 @@ class FingerprintVisited:
     def path_to(self, ref: int) -> list[Hashable]:
         return rebuild(self._model, self._canonical, self.links_to(ref))
 
+    def save(self, target: Path) -> dict[str, Any]:
+        """Write the store's state into directory ``target`` (links stay in
+        place, append-only); what ``restore`` needs to find it again."""
+        self._flush()
+        os.fsync(self._links_file.fileno())
+        self.seen.save(target / "fingerprints.npz")
+        return {
+            "links": self._written, "links_sha256": self._links_digest.hexdigest(),
+            "level_start": self.level_start,
+            "level": self._frontier.save(target, "level"), "level_size": len(self._frontier),
+            "next": self._next.save(target, "next"), "next_size": len(self._next),
+        }
+
+    def restore(self, source: Path, saved: dict[str, Any]) -> None:
+        """Take the state ``save`` wrote to ``source``: this store must be new.
+
+        Raises SpecError when a file does not hold what was saved.
+        """
+        self._links_file.close()
+        size = saved["links"] * LINK.itemsize
+        with open(self._links_path, "r+b") as links:
+            data = links.read(size)
+            digest = hashlib.sha256(data)
+            if len(data) != size or digest.hexdigest() != saved["links_sha256"]:
+                raise SpecError(f"{self._links_path} is truncated or changed since the "
+                                "checkpoint; the checkpoint cannot be resumed")
+            links.truncate(size)  # links written after the checkpoint
+        self._links_file = open(self._links_path, "ab")
+        self._links_digest = digest
+        self._written = saved["links"]
+        self.seen = FingerprintSet.load(source / "fingerprints.npz")
+        self.level_start = saved["level_start"]
+        self._frontier.restore([source / name for name in saved["level"]], saved["level_size"])
+        self._next.restore([source / name for name in saved["next"]], saved["next_size"])
+        self._sample_level()
+
     def headroom(self) -> int:
         """Memory the store may claim at once: a segment doubling, frontier chunks."""
         return self.seen.growth_bytes() + self._frontier.unclaimed + self._next.unclaimed
 
     def close(self) -> None:
         self._links_file.close()
+        self._frontier.discard()
+        self._next.discard()
         if self._own_dir:
             shutil.rmtree(self.dir, ignore_errors=True)

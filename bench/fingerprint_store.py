@@ -1,0 +1,84 @@
+"""The fingerprint store: bytes per kept state and speed against the exact store.
+
+    python bench/fingerprint_store.py memory SPEC [check options]
+        one fingerprint search in this process: peak RSS growth over kept
+        states (VmHWM at the end minus RSS before the search), time, counts
+    python bench/fingerprint_store.py speed SPEC [check options]
+        the same search with the exact store and the fingerprint store, one
+        after the other in this process: times and their ratio
+
+Options are those of ``modelcheck check`` that shape the search (-p, --writes,
+--faults, --no-symmetry, --max-states, --time-limit).  Results, this
+machine kind (2 cores, shared with other jobs: ratios are same-run):
+see the module's git log and the closing report of the engine work.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT)]
+
+from modelcheck.engine.memory import rss  # noqa: E402
+from modelcheck.run import Options, run  # noqa: E402
+
+
+def peak_rss() -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+    raise RuntimeError("no VmHWM in /proc/self/status")
+
+
+def parse(argv: list[str]) -> tuple[str, str, list[str], Options]:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("mode", choices=["memory", "speed"])
+    parser.add_argument("spec")
+    parser.add_argument("-p", dest="params", action="append", default=[])
+    parser.add_argument("--writes", type=int)
+    parser.add_argument("--faults")
+    parser.add_argument("--no-symmetry", action="store_true")
+    parser.add_argument("--max-states", type=int)
+    parser.add_argument("--time-limit", type=float)
+    args = parser.parse_args(argv)
+    options = Options(writes=args.writes, faults=args.faults,
+                      symmetry=False if args.no_symmetry else None,
+                      max_states=args.max_states, time_limit=args.time_limit)
+    return args.mode, args.spec, args.params, options
+
+
+def show(label: str, report, seconds: float) -> None:
+    s = report.outcome.stats
+    print(f"{label}: {report.outcome.verdict}, {s.distinct_states:,} distinct, "
+          f"{s.kept_states:,} kept, depth {s.depth}, {seconds:,.1f} s, "
+          f"{s.kept_states / seconds:,.0f} kept/s", flush=True)
+
+
+def main(argv: list[str]) -> None:
+    mode, spec, params, options = parse(argv)
+    if mode == "memory":
+        before = rss()
+        started = time.perf_counter()
+        report = run(spec, params, Options(**{**options.__dict__, "store": "fingerprint"}))
+        seconds = time.perf_counter() - started
+        show("fingerprint", report, seconds)
+        growth = peak_rss() - before
+        kept = report.outcome.stats.kept_states
+        print(f"RSS before {before / 2**20:,.0f} MiB, peak {peak_rss() / 2**20:,.0f} MiB, "
+              f"growth {growth / 2**20:,.0f} MiB = {growth / kept:.1f} bytes per kept state")
+        return
+    times = {}
+    for store in ("exact", "fingerprint"):
+        started = time.perf_counter()
+        report = run(spec, params, Options(**{**options.__dict__, "store": store}))
+        times[store] = time.perf_counter() - started
+        show(store, report, times[store])
+    print(f"fingerprint / exact time: {times['fingerprint'] / times['exact']:.2f}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
