@@ -105,6 +105,8 @@ def run(
         raise SpecError(f"{name} declares no symmetry (--symmetry needs one)")
     checkpoint = None
     if options.checkpoint is not None:
+        if options.workers > 1 or options.backend != "processes":
+            raise SpecError("--checkpoint is not available with --workers or --backend ray yet")
         if search is not explore:
             raise SpecError("--checkpoint cannot be combined with --minimize faults")
         checkpoint = _checkpoint(spec, params, options, values)

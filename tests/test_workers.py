@@ -176,3 +176,24 @@ def test_owners_are_the_same_in_every_process():
     }
     assert len(answers) == 1
     assert set(eval(answers.pop())) == {0, 1, 2}  # every worker gets a share
+
+
+def test_memory_limit_ends_the_search_as_incomplete():
+    result = CliRunner().invoke(main, ["check", "two_phase", "-p", "n=5", "--workers", "2",
+                                       "--memory", "1MB", "--json"])
+    assert result.exit_code == 3, result.output
+    outcome = json.loads(result.stdout)
+    assert outcome["verdict"] == "incomplete" and outcome["limit"] == "memory"
+
+
+def test_time_limit_ends_the_search_as_incomplete():
+    outcome = run("raft", ["fsync=always"], Options(workers=2, time_limit=1.0)).outcome
+    assert outcome.verdict == "incomplete" and outcome.limit == "time-limit"
+
+
+@pytest.mark.parametrize("option", [["--store", "fingerprint"], ["--checkpoint", "somewhere"]])
+def test_refuses_what_workers_do_not_share_yet(option, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["check", "two_phase", "--workers", "2", *option])
+    assert result.exit_code == 2 and "not available with --workers" in result.output
+    assert not list(tmp_path.iterdir())  # nothing written

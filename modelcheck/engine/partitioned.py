@@ -357,8 +357,7 @@ def explore_on_workers(model: Model, recipe: Recipe, workers: int, backend: str 
     if limits.pop("store", "exact") != "exact":
         raise SpecError("--workers keeps exact visited sets: --store fingerprint is not "
                         "available with --workers or --backend ray yet")
-    if limits.pop("checkpoint", None) is not None:
-        raise SpecError("--checkpoint is not available with --workers or --backend ray yet")
+    limits.pop("checkpoint", None)  # refused before the search: see run.run
     settings = (limits.get("symmetry", False), tuple(limits.get("only", ())),
                 limits.get("deadlock", False))
     if backend == "ray":
