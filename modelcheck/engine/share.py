@@ -116,6 +116,8 @@ class Share:
         #: With @recoverable properties: the ids of the states stepping into each state.
         self.into: dict[Hashable, list[int]] | None = {} if self.recoverables else None
         self.own_batch: list[tuple] = []
+        #: States sent to other owners in the last level: stored by now.
+        self.sent: set[Hashable] = set()
         self.good: set[int] = set()
         self._by_id: dict[int, Hashable] = {}
 
@@ -137,7 +139,7 @@ class Share:
         ``deadline`` (a ``time.time()``) and ``memory`` (bytes this worker
         may use).
         """
-        buckets: list[dict[Hashable, list[Any]]] = [{} for _ in range(self.workers)]
+        found: dict[Hashable, list[Any]] = {}
         edges = self.into is not None
         events: list[Event] = []
         self.fanout = []
@@ -146,6 +148,7 @@ class Share:
         successors = self.model.successors
         canonical = self.canonical
         workers = self.workers
+        visited, sent = self.visited, self.sent
         for position, (state, ident) in enumerate(zip(self.frontier, self.frontier_ids)):
             if not position % 256:
                 if deadline is not None and time.time() >= deadline:
@@ -162,10 +165,13 @@ class Share:
                     size = 1
                     if canonical is not None:
                         nxt, size = canonical(nxt)
-                    bucket = buckets[owner(nxt, workers) if workers > 1 else 0]
-                    entry = bucket.get(nxt)
+                    entry = found.get(nxt)
                     if entry is None:
-                        bucket[nxt] = [key_of(ident, action), size, [ident]] if edges else \
+                        # Known to be stored already (here, or by the owner it
+                        # was sent to last level): not new, so not sent again.
+                        if not edges and (nxt in visited or nxt in sent):
+                            continue
+                        found[nxt] = [key_of(ident, action), size, [ident]] if edges else \
                             [key_of(ident, action), size]
                     elif edges:
                         entry[2].append(ident)
@@ -180,9 +186,16 @@ class Share:
             if count == 0 and self.deadlock:
                 events.append(Event(key_of(ident, 0), "deadlock"))
                 break
+        # Owners are found once per distinct successor: fingerprints cost more
+        # than the dictionary that removes the repeats.
+        buckets: list[list[tuple]] = [[] for _ in range(workers)]
+        for state, entry in found.items():
+            buckets[owner(state, workers) if workers > 1 else 0].append((state, *entry))
+        del found
+        self.sent = {item[0] for target, items in enumerate(buckets) if target != self.index
+                     for item in items}
         batches = []
-        for target, bucket in enumerate(buckets):
-            items = [(state, *entry) for state, entry in bucket.items()]
+        for target, items in enumerate(buckets):
             if target == self.index:  # kept here, never pickled
                 self.own_batch = items
                 batches.append(b"")
