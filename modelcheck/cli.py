@@ -46,6 +46,27 @@ def _engine_options(command: Callable[..., None]) -> Callable[..., None]:
     )(command)
 
 
+def _worker_options(command: Callable[..., None]) -> Callable[..., None]:
+    """--workers, --backend and --address, shared by check and sweep."""
+    for option in reversed([
+        click.option(
+            "--workers", type=click.IntRange(min=1), default=1, show_default=True, metavar="N",
+            help="Share the search between N worker processes (or Ray actors). Counts, "
+            "verdicts and counterexamples are the same for every N."),
+        click.option(
+            "--backend", type=click.Choice(["processes", "ray"]), default="processes",
+            show_default=True,
+            help="Where workers run: processes on this machine, or Ray actors "
+            "(pip install 'modelcheck[ray]')."),
+        click.option(
+            "--address", metavar="ADDRESS",
+            help="With --backend ray: the cluster to join (auto, or HOST:PORT of the head "
+            "node). Default: start a local Ray instance."),
+    ]):
+        command = option(command)
+    return command
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="modelcheck")
 def main() -> None:
@@ -116,6 +137,7 @@ def main() -> None:
     help="Instead of checking, compare the reduced search with brute force on the "
     "whole (small) state space: orbit counts and sizes must agree.",
 )
+@_worker_options
 @_engine_options
 @click.option(
     "--checkpoint", type=click.Path(file_okay=False), metavar="DIR",
@@ -151,6 +173,9 @@ def check(
     checkpoint: str | None,
     checkpoint_every: float,
     quiet: bool,
+    workers: int,
+    backend: str,
+    address: str | None,
     debug: bool,
 ) -> None:
     """Check every reachable state of SPEC.
@@ -166,7 +191,8 @@ def check(
     """
     progress = ProgressLine(quiet=quiet)
     options = Options(writes, faults, minimize, max_depth, max_states, time_limit, deadlock,
-                      symmetry, only, store, memory, checkpoint, checkpoint_every)
+                      symmetry, only, store, memory, checkpoint, checkpoint_every, workers,
+                      backend, address)
     if verify_symmetry:
         _verify_symmetry(spec, params, options, debug)
     try:
@@ -345,6 +371,7 @@ def render(trace: Path, output: Path) -> None:
 @click.option("--max-states", type=click.IntRange(min=1), metavar="N", help="Per check.")
 @click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
               help="Per check.")
+@_worker_options
 @click.option("--markdown", is_flag=True, help="Print the table as Markdown.")
 @click.option("--json", "as_json", is_flag=True, help="Print the rows as JSON.")
 @_engine_options
@@ -352,8 +379,8 @@ def render(trace: Path, output: Path) -> None:
 def sweep_command(
     spec: str, params: tuple[str, ...], budgets: tuple[str, ...], writes: int | None,
     only: tuple[str, ...], max_depth: int | None, max_states: int | None,
-    time_limit: float | None, markdown: bool, as_json: bool, store: str, memory: int | None,
-    debug: bool,
+    time_limit: float | None, workers: int, backend: str, address: str | None,
+    markdown: bool, as_json: bool, store: str, memory: int | None, debug: bool,
 ) -> None:
     """Check SPEC at every combination of parameter values and fault budgets.
 
@@ -373,7 +400,8 @@ def sweep_command(
       2  usage or spec error
     """
     options = Options(writes=writes, max_depth=max_depth, max_states=max_states,
-                      time_limit=time_limit, only=only, store=store, memory=memory)
+                      time_limit=time_limit, only=only, store=store, memory=memory,
+                      workers=workers, backend=backend, address=address)
 
     def report(row) -> None:
         where = " ".join(f"{k}={v}" for k, v in row.params.items())

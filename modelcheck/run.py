@@ -6,18 +6,21 @@ Shared by ``modelcheck check`` and the counterexample gallery.
 from __future__ import annotations
 
 import hashlib
+import inspect
 import signal
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from modelcheck.actors import FaultBudget, Protocol
 from modelcheck.actors.minimize import explore_fewest_faults
+from modelcheck.engine.partitioned import Recipe, explore_on_workers
 from modelcheck.errors import SpecError
-from modelcheck.engine import Progress, explore
+from modelcheck.engine import Outcome, Progress, explore
 from modelcheck.engine.checkpoint import Checkpoint, read
 from modelcheck.engine.memory import default_limit
 from modelcheck.load import load
@@ -45,6 +48,12 @@ class Options:
     #: Directory for checkpoints (fingerprint store), and seconds between them.
     checkpoint: str | None = None
     checkpoint_every: float = 300.0
+    #: Worker processes (or Ray actors) sharing the search; 1: this process alone.
+    workers: int = 1
+    #: Where workers run: ``processes`` on this machine, or ``ray``.
+    backend: str = "processes"
+    #: The Ray cluster to use (``auto``, ``HOST:PORT``); None starts a local one.
+    address: str | None = None
 
     def command_line(self) -> list[str]:
         """These options as ``modelcheck check`` arguments."""
@@ -82,14 +91,22 @@ def run(
 ) -> Report:
     """Check ``spec`` with ``-p`` style ``params``; raises SpecError on bad input."""
     name, model, values = build(spec, params, options)
-    search = explore
+    search: Callable[..., Outcome] = explore
+    if options.workers > 1 or options.backend != "processes":
+        search = partial(explore_on_workers, recipe=_recipe(model, params, options),
+                         workers=options.workers, backend=options.backend,
+                         address=options.address)
+    elif options.address is not None:
+        raise SpecError("--address names a Ray cluster: use it with --backend ray")
     if isinstance(model, Protocol) and options.minimize == "faults":
-        search = explore_fewest_faults
+        search = partial(explore_fewest_faults, search=search)
     symmetric = model.symmetry_size() > 1
     if options.symmetry and not symmetric:
         raise SpecError(f"{name} declares no symmetry (--symmetry needs one)")
     checkpoint = None
     if options.checkpoint is not None:
+        if options.workers > 1 or options.backend != "processes":
+            raise SpecError("--checkpoint is not available with --workers or --backend ray yet")
         if search is not explore:
             raise SpecError("--checkpoint cannot be combined with --minimize faults")
         checkpoint = _checkpoint(spec, params, options, values)
@@ -156,3 +173,10 @@ def resume(directory: str, limits: dict[str, Any], progress: Progress | None = N
     options = replace(Options(**saved), checkpoint=directory,
                       **{k: v for k, v in limits.items() if v is not None})
     return run(command["spec"], command["params"], options, progress)
+
+
+def _recipe(model: Model, params: Sequence[str], options: Options) -> Recipe:
+    """What Ray actors need to build the same model (the spec file as loaded:
+    loading it again would make its classes new ones)."""
+    path = Path(inspect.getfile(type(model)))
+    return Recipe(path.stem, path.read_text(encoding="utf-8"), tuple(params), options)

@@ -9,20 +9,22 @@ those.  Each kind's own budget still applies.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from modelcheck.actors.protocol import Protocol
 from modelcheck.engine import Outcome, explore
 
 
-def explore_fewest_faults(model: Protocol, **limits: Any) -> Outcome:
-    """Like ``explore`` (same keyword limits), but fewest faults first."""
+def explore_fewest_faults(model: Protocol, search: Callable[..., Outcome] = explore,
+                          **limits: Any) -> Outcome:
+    """Like ``search`` (same keyword limits), but fewest faults first."""
     try:
         for cap in range(sum(model.faults.limits())):
             model.max_total_faults = cap
-            outcome = explore(model, **limits)
+            outcome = search(model, **limits)
             if outcome.verdict != "ok":
                 return outcome
     finally:
         model.max_total_faults = None
-    return explore(model, **limits)
+    return search(model, **limits)

@@ -1,0 +1,353 @@
+"""One worker's share of a partitioned breadth-first search.
+
+The states are split between workers by a stable hash: a worker owns the
+states whose hash falls in its share, keeps them in its visited set, and
+expands them when their level comes.  Successors it finds are sent to their
+owners in one pickled batch per owner and level.
+
+Everything a worker reports is keyed so that the coordinator can reproduce
+the one-process search exactly.  States get ids in the order the
+one-process search would store them; a candidate successor carries the key
+``(parent id, action index)``, and the one-process search first meets a
+state through its least such key.  So a state's parent is the one of its
+least key, a level's states are ordered by that key, and every event of a
+level (a broken invariant, a state past a limit, a deadlock, a spec error)
+happens at a key: the least one is the one the one-process search meets
+first.  None of this depends on how many workers there are.
+"""
+
+from __future__ import annotations
+
+import pickle
+import time
+from array import array
+from bisect import bisect_left
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from modelcheck.errors import SpecError
+from modelcheck.engine.bfs import _selected
+from modelcheck.engine.fingerprint import fingerprint
+from modelcheck.engine.memory import rss
+from modelcheck.model import Model
+from modelcheck.symmetry import SPOT_CHECKS_PER_LEVEL, spot_check
+from modelcheck.validate import find_mutable
+
+#: Bits of a key that hold the action index; the parent id is above them.
+ACTION_BITS = 24
+_ACTION_MASK = (1 << ACTION_BITS) - 1
+#: States of a level (per worker) checked for mutability and symmetry.
+_SAMPLE = 256
+
+
+def key_of(parent: int, action: int) -> int:
+    return parent << ACTION_BITS | action
+
+
+def split_key(key: int) -> tuple[int, int]:
+    return key >> ACTION_BITS, key & _ACTION_MASK
+
+
+@dataclass
+class Event:
+    """Something that ends the search, at the key where it happens.
+
+    ``kind`` is ``violation`` (``detail`` names the property), ``error``
+    (a spec raised while expanding or judging: the coordinator repeats it to
+    explain it), ``deadlock``, ``mutable`` or ``asymmetric`` (a sampled
+    state failed a check the coordinator repeats on it).
+    """
+
+    key: int
+    kind: str
+    detail: str = ""
+
+
+@dataclass
+class Expanded:
+    """What expanding a worker's part of a level produced."""
+
+    batches: list[bytes]
+    events: list[Event]
+    #: Which limit (time-limit, memory) cut the expansion short, if one did.
+    stopped: str | None
+    transitions: int
+    #: The worker's resident set size in bytes when it finished.
+    memory: int
+
+
+@dataclass
+class Received:
+    """A worker's new states of a level, as sorted keys, and their events."""
+
+    keys: np.ndarray
+    represented: int
+    events: list[Event]
+
+
+class Share:
+    """The states one worker owns, and its part of each BFS level."""
+
+    def __init__(self, model: Model, index: int, workers: int, symmetry: bool,
+                 only: Sequence[str], deadlock: bool) -> None:
+        self.model = model
+        self.index = index
+        self.workers = workers
+        self.canonical = model.canonical if symmetry else None
+        self.invariants, self.recoverables = _selected(model, only)
+        self.deadlock = deadlock
+        #: Every state this worker owns -> its id (-1 until its level is ranked).
+        self.visited: dict[Hashable, int] = {}
+        #: For trace rebuilding: ids of owned states (ascending), their parent ids and actions.
+        self.ids = array("q")
+        self.parent_ids = array("q")
+        self.actions = array("q")
+        #: This worker's part of the current level, in id order.
+        self.frontier: list[Hashable] = []
+        self.frontier_ids: list[int] = []
+        #: Successors found per frontier state (for transition counts).
+        self.fanout: list[int] = []
+        #: New states of the level being built: state -> [key, orbit size].
+        self.new: dict[Hashable, list[int]] = {}
+        self.ordered_new: list[Hashable] = []
+        #: With @recoverable properties: the ids of the states stepping into each state.
+        self.into: dict[Hashable, list[int]] | None = {} if self.recoverables else None
+        self.own_batch: list[tuple] = []
+        #: States sent to other owners in the last level: stored by now.
+        self.sent: set[Hashable] = set()
+        self.good: set[int] = set()
+        self._by_id: dict[int, Hashable] = {}
+
+    # --- building levels ----------------------------------------------------
+
+    def seed(self, states: list[tuple[int, Hashable, int]]) -> None:
+        """Take the initial states this worker owns: (id, state, orbit size)."""
+        for ident, state, _size in states:
+            self.visited[state] = ident
+            self._record(ident, -1, 0)
+            self.frontier.append(state)
+            self.frontier_ids.append(ident)
+
+    def expand(self, deadline: float | None, memory: float) -> Expanded:
+        """Expand this worker's part of the level; batch successors per owner.
+
+        A spec error ends the expansion: the states after it cannot come
+        before it, so nothing they would find could matter.  So do the
+        ``deadline`` (a ``time.time()``) and ``memory`` (bytes this worker
+        may use).
+        """
+        found: dict[Hashable, list[Any]] = {}
+        edges = self.into is not None
+        events: list[Event] = []
+        self.fanout = []
+        transitions = 0
+        stopped = None
+        successors = self.model.successors
+        canonical = self.canonical
+        workers = self.workers
+        visited, sent = self.visited, self.sent
+        for position, (state, ident) in enumerate(zip(self.frontier, self.frontier_ids)):
+            if not position % 256:
+                if deadline is not None and time.time() >= deadline:
+                    stopped = "time-limit"
+                    break
+                if rss() > memory:
+                    stopped = "memory"
+                    break
+            action = -1
+            try:
+                for action, (_label, nxt) in enumerate(successors(state)):
+                    if nxt is state:
+                        continue
+                    size = 1
+                    if canonical is not None:
+                        nxt, size = canonical(nxt)
+                    entry = found.get(nxt)
+                    if entry is None:
+                        # Known to be stored already (here, or by the owner it
+                        # was sent to last level): not new, so not sent again.
+                        if not edges and (nxt in visited or nxt in sent):
+                            continue
+                        found[nxt] = [key_of(ident, action), size, [ident]] if edges else \
+                            [key_of(ident, action), size]
+                    elif edges:
+                        entry[2].append(ident)
+            except Exception:  # noqa: BLE001 - the coordinator repeats it to explain it
+                events.append(Event(key_of(ident, action + 1), "error"))
+                break
+            count = action + 1
+            if count > _ACTION_MASK:
+                raise SpecError(f"a state has more than {_ACTION_MASK:,} successors")
+            self.fanout.append(count)
+            transitions += count
+            if count == 0 and self.deadlock:
+                events.append(Event(key_of(ident, 0), "deadlock"))
+                break
+        # Owners are found once per distinct successor: fingerprints cost more
+        # than the dictionary that removes the repeats.
+        buckets: list[list[tuple]] = [[] for _ in range(workers)]
+        for state, entry in found.items():
+            buckets[owner(state, workers) if workers > 1 else 0].append((state, *entry))
+        del found
+        self.sent = {item[0] for target, items in enumerate(buckets) if target != self.index
+                     for item in items}
+        batches = []
+        for target, items in enumerate(buckets):
+            if target == self.index:  # kept here, never pickled
+                self.own_batch = items
+                batches.append(b"")
+                continue
+            try:
+                batches.append(pickle.dumps(items, protocol=pickle.HIGHEST_PROTOCOL))
+            except Exception as exc:  # noqa: BLE001 - any pickling failure is the spec's
+                raise SpecError(
+                    f"--workers sends states between processes, and a state of "
+                    f"{type(self.model).__name__} cannot be pickled: {exc}"
+                ) from exc
+        return Expanded(batches, events, stopped, transitions, rss())
+
+    def receive(self, batches: Sequence[bytes]) -> Received:
+        """Merge the level's batches addressed to this worker (its own one is
+        taken from ``expand``, whatever stands at its index); judge the new states."""
+        new: dict[Hashable, list[int]] = {}
+        self.new = new
+        visited = self.visited
+        into = self.into
+        for source, batch in enumerate(batches):
+            items = self.own_batch if source == self.index else pickle.loads(batch)
+            for item in items:
+                state, key = item[0], item[1]
+                if into is not None:
+                    into.setdefault(state, []).extend(item[3])
+                if state in visited:
+                    continue
+                entry = new.get(state)
+                if entry is None:
+                    new[state] = [key, item[2]]
+                elif key < entry[0]:
+                    entry[0] = key
+        self.own_batch = []
+        ordered = sorted(new, key=lambda s: new[s][0])
+        self.ordered_new = ordered
+        for state in ordered:
+            visited[state] = -1
+        keys = np.fromiter((new[s][0] for s in ordered), dtype=np.int64, count=len(ordered))
+        represented = sum(entry[1] for entry in new.values())
+        return Received(keys, represented, self._judge(ordered))
+
+    def _judge(self, ordered: list[Hashable]) -> list[Event]:
+        """The first new state (in key order) that breaks or raises in an invariant,
+        and the first sampled one that fails a state check."""
+        events = []
+        for state in ordered:
+            try:
+                broken = next((name for name, holds in self.invariants if not holds(state)), None)
+            except Exception:  # noqa: BLE001 - repeated by the coordinator
+                events.append(Event(self.new[state][0], "error"))
+                break
+            if broken is not None:
+                events.append(Event(self.new[state][0], "violation", broken))
+                break
+        # The one-process search samples each level once; here the workers
+        # share that sample, so more workers check no more states.
+        for state in ordered[:-(-_SAMPLE // self.workers)]:
+            if find_mutable(state) is not None:
+                events.append(Event(self.new[state][0], "mutable"))
+                break
+        if self.canonical is not None:
+            judged = self.invariants + self.recoverables
+            for state in ordered[:-(-SPOT_CHECKS_PER_LEVEL // self.workers)]:
+                try:
+                    spot_check(self.model, [state], judged, lambda s: "")
+                except SpecError:
+                    events.append(Event(self.new[state][0], "asymmetric"))
+                    break
+        return events
+
+    def below(self, key: int) -> tuple[int, int, int]:
+        """Of the level, before ``key``: new states, their orbit sizes, and transitions
+        of the frontier states this worker expanded."""
+        count = represented = 0
+        for state in self.ordered_new:
+            entry = self.new[state]
+            if entry[0] >= key:
+                break
+            count += 1
+            represented += entry[1]
+        parent = split_key(key)[0]
+        stop = bisect_left(self.frontier_ids, parent)
+        return count, represented, sum(self.fanout[:stop])
+
+    def assign(self, first_id: int, ranks: np.ndarray) -> None:
+        """Give the level's new states their ids; they become the next frontier."""
+        ids = (ranks + first_id).tolist()
+        for state, ident in zip(self.ordered_new, ids):
+            self.visited[state] = ident
+            parent, action = split_key(self.new[state][0])
+            self._record(ident, parent, action)
+        self.frontier = self.ordered_new
+        self.frontier_ids = ids
+        self.new, self.ordered_new = {}, []
+
+    def _record(self, ident: int, parent: int, action: int) -> None:
+        self.ids.append(ident)
+        self.parent_ids.append(parent)
+        self.actions.append(action)
+
+    # --- traces ---------------------------------------------------------------
+
+    def step_into(self, ident: int) -> tuple[int, int] | None:
+        """(parent id, action index) of an owned state, None if not owned."""
+        at = bisect_left(self.ids, ident)
+        if at < len(self.ids) and self.ids[at] == ident:
+            return self.parent_ids[at], self.actions[at]
+        return None
+
+    # --- recoverability -------------------------------------------------------
+
+    def start_recovery(self, prop: str) -> list[int]:
+        """Mark owned states where ``prop`` holds; their predecessors' ids."""
+        holds = dict(self.recoverables)[prop]
+        self.good = set()
+        fresh = []
+        for state, ident in self.visited.items():
+            try:
+                ok = holds(state)
+            except Exception as exc:
+                raise SpecError(
+                    f"recoverable property {prop} raised {type(exc).__name__}: {exc}") from exc
+            if ok:
+                self.good.add(ident)
+                fresh.append(state)
+        self._by_id = {ident: state for state, ident in self.visited.items()}
+        return self._predecessors(fresh)
+
+    def spread_recovery(self, ids: list[int]) -> list[int]:
+        """Mark the owned states among ``ids`` good; their predecessors' ids."""
+        fresh = []
+        for ident in ids:
+            state = self._by_id.get(ident)
+            if state is not None and ident not in self.good:
+                self.good.add(ident)
+                fresh.append(state)
+        return self._predecessors(fresh)
+
+    def _predecessors(self, states: list[Hashable]) -> list[int]:
+        assert self.into is not None
+        found = set()
+        for state in states:
+            found.update(self.into.get(state, ()))
+        return list(found)
+
+    def first_stuck(self) -> int | None:
+        """The least id of an owned state that is not good."""
+        stuck = [ident for ident in self._by_id if ident not in self.good]
+        return min(stuck) if stuck else None
+
+
+def owner(state: Hashable, workers: int) -> int:
+    """Which of ``workers`` owns ``state``: the same answer in every process."""
+    return fingerprint(state) % workers
