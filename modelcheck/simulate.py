@@ -54,6 +54,10 @@ from modelcheck.validate import diagnose_failure
 _SPREAD = 6.0
 #: A step's delay is 2**uniform(0, _JITTER) over its features' weights.
 _JITTER = 10.0
+#: Timeouts' and client writes' delays are scaled by 2**uniform(0, _SLOW).
+_SLOW = 6.0
+#: States whose successors are cached at most (then the cache starts over).
+_EXPANDED_LIMIT = 20_000
 #: How often a run plans its faults rather than taking them as other steps.
 _PLANNED = 0.5
 #: How often a run that plans its faults plans none at all.
@@ -128,6 +132,10 @@ class Swarm:
         # both, steps are picked uniformly at random.
         self._spread = rng.uniform(0.0, _SPREAD)
         self._jitter = rng.uniform(0.0, _JITTER)
+        # Timers and the client are slow next to the network in most runs,
+        # as in real systems (or Raft's split votes would be the rule, and
+        # every write would be issued before anything else happens).
+        self._slow = {kind: 2.0 ** rng.uniform(0.0, _SLOW) for kind in ("timeout", "write")}
         self.faults: list[PlannedFault] = []
         #: Whether faults happen on the plan below, or like any other step.
         self.planned = isinstance(model, Protocol) and rng.random() < _PLANNED
@@ -151,6 +159,7 @@ class Swarm:
         # Exponential: memoryless, so without spread and jitter this is a
         # uniform choice among the enabled steps.
         tail = 2.0 ** self._rng.uniform(0.0, self._jitter)
+        tail *= self._slow.get(getattr(label, "kind", None), 1.0)
         return self._rng.expovariate(1.0) * tail / self.weight(label)
 
 
@@ -185,8 +194,15 @@ def run_seed(seed: int, run: int) -> random.Random:
 def one_run(
     model: Model, invariants: Invariants, seed: int, run: int, max_depth: int,
     seen: set[int] | None = None, fingerprint: Callable[[Hashable], int] = hash,
+    expanded: dict[Hashable, list[tuple[Any, Hashable]]] | None = None,
 ) -> tuple[int, Found | None]:
-    """Run number ``run``: how many steps it took, and what it broke (if anything)."""
+    """Run number ``run``: how many steps it took, and what it broke (if anything).
+
+    ``expanded`` caches states' successors across runs: runs share their
+    first steps, and small or cyclic models revisit states all the time.
+    """
+    if expanded is None:
+        expanded = {}
     rng = run_seed(seed, run)
     initial = list(model.initial_states())
     state = initial[rng.randrange(len(initial))]
@@ -212,9 +228,14 @@ def one_run(
             faults: list[tuple[Any, Hashable]] = []
             others: list[tuple[Any, Hashable]] = []
             next_fault = planned[0].kind if planned else None
-            for label, nxt in model.successors(state):
-                if nxt is state:
-                    continue
+            enabled = expanded.get(state)
+            if enabled is None:
+                if len(expanded) >= _EXPANDED_LIMIT:
+                    expanded.clear()
+                enabled = expanded[state] = [
+                    (label, nxt) for label, nxt in model.successors(state) if nxt is not state
+                ]
+            for label, nxt in enabled:
                 kind = getattr(label, "kind", None)
                 if kind not in budgeted:
                     others.append((label, nxt))
@@ -299,6 +320,7 @@ def _worker_loop(
     tally = Tally()
     fingerprint = hash if settings.workers == 1 else stable_fingerprint
     found = None
+    expanded: dict[Hashable, list[tuple[Any, Hashable]]] = {}
     run = worker
     while settings.runs is None or run < settings.runs:
         if best is not None and run > best.value:
@@ -306,7 +328,7 @@ def _worker_loop(
         if settings.time_limit is not None and time.perf_counter() - started >= settings.time_limit:
             break
         steps, found = one_run(model, invariants, settings.seed, run, settings.max_depth,
-                               tally.seen, fingerprint)
+                               tally.seen, fingerprint, expanded)
         tally.runs += 1
         tally.steps += steps
         if found is not None:
