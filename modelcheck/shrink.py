@@ -1,7 +1,8 @@
 """Shrinking a counterexample found by simulation, in the manner of Hypothesis.
 
 A random run that breaks a property is long and mostly noise.  Shrinking
-tries smaller variants of it: fewer steps (single steps and chunks dropped),
+tries smaller variants of it: fewer steps (single steps, chunks, and pairs
+of steps some way apart dropped),
 fewer faults, smaller faults (a power loss that keeps more of the unsynced
 data, a process crash instead of a power loss), and adjacent steps swapped
 where that lets a step go.  A variant is kept when it is better in the
@@ -28,6 +29,8 @@ from typing import Any
 from modelcheck.actors.protocol import Action, Protocol
 
 Holds = Callable[[Hashable], bool]
+#: How far apart two steps dropped together may be.
+_PAIR_REACH = 12
 
 
 @dataclass(frozen=True)
@@ -128,6 +131,20 @@ class _Shrinker:
             size //= 2
         return best
 
+    def drop_pairs(self, best: Trace) -> Trace:
+        """Drop two steps some way apart, such as a fault and the recovery
+        from it, which neither goes alone nor with what lies between."""
+        first = len(best.labels) - 3
+        while first >= 0:
+            for second in range(first + 2, min(first + _PAIR_REACH, len(best.labels))):
+                wanted = best.labels[first + 1:second] + best.labels[second + 1:]
+                better = self.improve(best, first, wanted)
+                if better is not None:
+                    best = better
+                    break
+            first = min(first - 1, len(best.labels) - 3)
+        return best
+
     def smaller_faults(self, best: Trace) -> Trace:
         k = 0
         while k < len(best.labels):
@@ -177,6 +194,7 @@ def shrink(model: Any, holds: Holds, labels: Sequence[Any], states: Sequence[Has
     while True:
         before = best.cost
         best = shrinker.drop_chunks(best)
+        best = shrinker.drop_pairs(best)
         best = shrinker.smaller_faults(best)
         best = shrinker.swap_adjacent(best)
         if best.cost == before:

@@ -17,21 +17,19 @@ an AppendEntries still in flight while a new leader is elected, a second
 write issued only after a fault.  Choosing uniformly among enabled steps
 makes a delay of k steps exponentially unlikely, so instead every enabled
 step gets a random due time when it becomes enabled and keeps it while it
-stays enabled; the step due first is taken.  Delays are heavy-tailed
-(log-uniform over ``2**_JITTER``), so some messages stay in flight for a
-long time at polynomial, not exponential, cost.
+stays enabled; the step due first is taken.  Delays are exponential times
+a heavy tail, so some messages stay in flight for a long time at
+polynomial, not exponential, cost; without the tail, the choice is uniform.
 
 Swarm testing (Groce, Zhang, Eide, Chen, Regehr, "Swarm Testing", ISSTA
 2012): rather than one distribution for every run, each run draws its own
-configuration.  Every *feature* of a step (its kind, the message type, the
-node it happens on, the atomic step it runs) gets a weight, drawn
-log-uniformly the first time the run meets the feature; a step's delays are
-scaled by the inverse of the product of its features' weights.  So in one
-run timeouts are slow, in another deliveries to node C.  Fault budgets are
-spent on a schedule the run draws up front: how many faults of each kind
-(none in some runs), each at a log-uniformly drawn step, counted either from
-the start or from the client's first acknowledgement (a fault before any
-acknowledgement cannot lose acknowledged data).
+configuration: how heavy its tail of delays is, a weight for every *feature*
+of a step (its kind, the message type, the node, the atomic step), drawn the
+first time the run meets it, by how much timers and the client are slower
+than the network, and whether its faults come like other steps or on a plan
+drawn up front (each at a log-uniform step count from the start or from the
+client's first acknowledgement).  docs/design.md ("Simulation") gives the
+distributions and the measurements behind them.
 """
 
 from __future__ import annotations

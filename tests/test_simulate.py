@@ -91,15 +91,16 @@ def test_two_phase_commit_early_shrinks_to_the_shortest():
         assert len(report.steps) - 1 == shortest("two_phase", ["bug=commit_early", "n=3"])
 
 
-def test_kafka_3_4_loses_an_acknowledged_record():
-    report = simulated("kafka", ["version=3.4"], runs=5_000, only=("durability",))
+def test_kafka_3_4_loses_an_acknowledged_record_and_shrinks_near_the_shortest():
+    # Seed 2 finds it in about 120 runs (seed 0 needs 1,600: 20-40 s).
+    report = simulated("kafka", ["version=3.4"], runs=2_000, seed=2, only=("durability",))
     assert report.broken == "durability"
     found = report.simulation.found
     # A path of the model, ending in a state that breaks durability.
     steps = label_path(report.model, list(report.shrunk.trace.states))
     assert not report.model.invariants()["durability"](steps[-1].state)
-    assert len(steps) - 1 <= len(found.labels)
-    assert len(steps) - 1 >= shortest("kafka", ["version=3.4"], only=("durability",))
+    minimal = shortest("kafka", ["version=3.4"], only=("durability",))
+    assert minimal <= len(steps) - 1 <= min(minimal + 2, len(found.labels))
 
 
 def test_raft_log_async_loses_an_acknowledged_write():
