@@ -20,6 +20,8 @@ from modelcheck.render import MissingDot, check_format, save, sequence_chart
 from modelcheck.render import state_graph as render_state_graph
 from modelcheck.report import EXIT_USAGE, Report
 from modelcheck.run import Options, build, resume, run
+from modelcheck.simreport import SimulationReport, run_simulation
+from modelcheck.simulate import Settings
 from modelcheck.sweep import parse_sweep, sweep, table, to_json
 from modelcheck.symmetry import verify
 
@@ -224,16 +226,17 @@ def check(
     sys.exit(report.exit_code)
 
 
-def _fail(exc: SpecError, debug: bool, progress: ProgressLine) -> NoReturn:
+def _fail(exc: SpecError, debug: bool, progress: ProgressLine | None = None) -> NoReturn:
     """Report a usage or spec error and exit with status 2."""
-    progress.close()
+    if progress is not None:
+        progress.close()
     if debug:
         traceback.print_exception(exc)
     click.echo(f"error: {exc}", err=True)
     sys.exit(EXIT_USAGE)
 
 
-def _print(report: Report, as_json: bool) -> None:
+def _print(report: Report | SimulationReport, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(report.to_json(), indent=2, ensure_ascii=False))
     else:
@@ -293,6 +296,70 @@ def _verify_symmetry(spec: str, params: tuple[str, ...], options: Options, debug
         click.echo(f"✗ {problem}")
     click.echo("symmetry is NOT sound for this spec: declare it asymmetric or fix permute")
     sys.exit(1)
+
+
+@main.command(name="simulate")
+@click.argument("spec")
+@click.option("-p", "--param", "params", multiple=True, metavar="NAME=VALUE",
+              help="Set a spec parameter (repeatable).")
+@click.option("--seed", type=int, default=0, show_default=True,
+              help="Seed of the random runs: the same seed gives the same runs.")
+@click.option("--runs", type=click.IntRange(min=1), metavar="N",
+              help="Stop after N runs (default 1000 unless --time-limit is given).")
+@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
+              help="Stop starting runs after this many seconds.")
+@click.option("--max-depth", type=click.IntRange(min=1), default=200, show_default=True,
+              metavar="N", help="Steps per run at most.")
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
+              metavar="N", help="Processes running runs in parallel.")
+@click.option("--only", multiple=True, metavar="PROPERTY",
+              help="Check only this invariant (repeatable).")
+@click.option("--writes", type=click.IntRange(min=0), metavar="K",
+              help="Actor specs: how many writes the client issues (default: the spec's).")
+@click.option("--faults", metavar="KIND=N,...",
+              help="Actor specs: fault budget, as for `check` (default: the spec's).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
+@click.option("--diagram", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+              help="Draw the counterexample as a message sequence chart (.svg, .png or .dot).")
+@click.option("--debug", is_flag=True, help="Show Python tracebacks for spec errors.")
+def simulate_command(
+    spec: str, params: tuple[str, ...], seed: int, runs: int | None,
+    time_limit: float | None, max_depth: int, workers: int, only: tuple[str, ...],
+    writes: int | None, faults: str | None, as_json: bool, diagram: Path | None, debug: bool,
+) -> None:
+    """Look for violations of SPEC's invariants by random runs.
+
+    Each run takes random steps from an initial state, with its own swarm
+    configuration (step weights, fault mix), checking every invariant in
+    every state. A violation is shrunk to a shorter run and printed as
+    `check` prints one. Finding nothing proves nothing.
+
+    \b
+    Exit status:
+      1  a property is violated (a shrunk counterexample is printed)
+      2  usage or spec error
+      3  no violation found: nothing is proven (as for an incomplete check)
+    """
+    if runs is None and time_limit is None:
+        runs = 1000
+    settings = Settings(seed, runs, time_limit, max_depth, workers)
+    options = Options(writes=writes, faults=faults, only=only)
+    try:
+        if diagram is not None:
+            check_format(diagram)
+        report = run_simulation(spec, params, options, settings)
+        chart = sequence_chart(report.to_json()) if diagram is not None and report.steps else None
+    except SpecError as exc:
+        _fail(exc, debug)
+    _print(report, as_json)
+    if diagram is not None and chart is None:
+        click.echo(f"note: no counterexample, so no diagram written to {diagram}", err=True)
+    elif chart is not None:
+        try:
+            click.echo(f"wrote {save(chart, diagram)}", err=True)
+        except MissingDot as exc:
+            click.echo(f"warning: {exc}", err=True)
+    sys.exit(report.exit_code)
 
 
 @main.command(name="list")
