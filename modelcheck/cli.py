@@ -16,7 +16,7 @@ from modelcheck.progress import ProgressLine
 from modelcheck.render import MissingDot, check_format, save, sequence_chart
 from modelcheck.render import state_graph as render_state_graph
 from modelcheck.report import EXIT_USAGE
-from modelcheck.run import Options, build, run
+from modelcheck.run import Options, build, run, verdicts
 from modelcheck.sweep import parse_sweep, sweep, table, to_json
 from modelcheck.symmetry import verify
 
@@ -91,6 +91,12 @@ def main() -> None:
     help="Instead of checking, compare the reduced search with brute force on the "
     "whole (small) state space: orbit counts and sizes must agree.",
 )
+@click.option(
+    "--unreachable", type=click.IntRange(min=0), metavar="U",
+    help="Actor specs: also judge availability: with every set of U nodes unreachable "
+    "for good, from every reachable state, the others can still get a new write "
+    "acknowledged without faults. Reports the verdict pair (safety, availability).",
+)
 @click.option("--debug", is_flag=True, help="Show Python tracebacks for spec errors.")
 def check(
     spec: str,
@@ -109,6 +115,7 @@ def check(
     state_graph_cap: int,
     symmetry: bool | None,
     verify_symmetry: bool,
+    unreachable: int | None,
     debug: bool,
 ) -> None:
     """Check every reachable state of SPEC.
@@ -124,14 +131,20 @@ def check(
     """
     progress = ProgressLine()
     options = Options(writes, faults, minimize, max_depth, max_states, time_limit, deadlock,
-                      symmetry, only)
+                      symmetry, only, unreachable)
     if verify_symmetry:
         _verify_symmetry(spec, params, options, debug)
     try:
         for target in (diagram, state_graph):
             if target is not None:
                 check_format(target)
-        report = run(spec, params, options, progress)
+        if unreachable is not None:
+            pair = verdicts(spec, params, options, progress)
+            # Pictures show the first counterexample: safety's, else availability's.
+            report = next((r for r in (pair.safety, pair.availability)
+                           if r is not None and r.outcome.path), pair.availability)
+        else:
+            report = run(spec, params, options, progress)
         progress.close()
         pictures = []
         if diagram is not None and report.outcome.path:
@@ -146,10 +159,11 @@ def check(
             traceback.print_exception(exc)
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_USAGE)
+    shown = pair if unreachable is not None else report
     if as_json:
-        click.echo(json.dumps(report.to_json(), indent=2, ensure_ascii=False))
+        click.echo(json.dumps(shown.to_json(), indent=2, ensure_ascii=False))
     else:
-        click.echo(report.to_text())
+        click.echo(shown.to_text())
     if diagram is not None and not report.outcome.path:
         click.echo(f"note: no counterexample, so no diagram written to {diagram}", err=True)
     for target, graph in drawn:
@@ -160,7 +174,7 @@ def check(
         except SpecError as exc:
             click.echo(f"error: {exc}", err=True)
             sys.exit(EXIT_USAGE)
-    sys.exit(report.exit_code)
+    sys.exit(shown.exit_code)
 
 
 def _verify_symmetry(spec: str, params: tuple[str, ...], options: Options, debug: bool) -> None:

@@ -295,6 +295,13 @@ class Kafka(Protocol):
                     f"ELR {_names(p.elr)}, live {_names(p.live)})")
         return super().explain(prop, state)
 
+    def recovery(self) -> Kafka:
+        """Two more leader epochs for recovering: the leader may have to be
+        fenced and another elected, and that one may need replacing too."""
+        relaxed = super().recovery()
+        relaxed.epochs = self.epochs + 2
+        return relaxed
+
     def initial_shared(self) -> PartitionState:
         everyone = frozenset(self.node_names)
         return PartitionState(leader=None, epoch=0, isr=everyone, elr=frozenset(), live=everyone)
@@ -429,7 +436,7 @@ class Kafka(Protocol):
         leader.isr = isr
         leader.advance_hw()
 
-    @step("{}'s session expires: the controller fences it")
+    @step("{}'s session expires: the controller fences it", fences=True)
     def expire(self, cluster: Cluster, name: str) -> None:
         broker = cluster[name]
         if name not in cluster.shared.live:

@@ -1,0 +1,281 @@
+"""Availability with unreachable nodes: the seed's availability question.
+
+With a set U of ``u`` nodes unreachable for good, can the other nodes still
+get a *new* write acknowledged, with fault-free steps only?  A recovery step
+is one of the protocol's ordinary steps that involves no node of U (see
+``Action.involves``): no message to or from U is delivered, no timeout or
+client write happens at a U node, no atomic step reads or changes a U node
+(a ``@step(fences=True)`` may change the node it fences: the controller
+giving up on it).  Healing a partition is allowed; every other fault is not.
+
+A state is *stuck* for U when no recovery run from it acknowledges a write
+issued after the normal bound: the probe write, value ``writes + 1``.
+Bounds that keep the fault phase finite (writes, terms, epochs) must not
+fake a stuck, so recovery runs the protocol's ``recovery()`` copy, whose
+bounds are raised (the recovery allowance).  ``available`` holds when no
+reachable state of the normal search (its own bounds and fault budget) is
+stuck for any U of size ``u``.
+
+How it is computed:
+
+1. A normal search without invariants records every reachable state (one
+   per orbit under symmetry), in the breadth-first order it expands them.
+2. Each state is paired with every set U.  U rides in the state's shared
+   slot, so the protocol's symmetry canonicalises (state, U) jointly and
+   only distinct pairs are searched.
+3. A breadth-first recovery search from all pairs at once records, for each
+   state, the states that step into it; a state where the probe is
+   acknowledged is a goal and is not expanded.
+4. A backward search from the goals marks every state that can reach one.
+   The first unmarked pair in the normal search's order is reported, with a
+   shortest path to it (a second normal search that stops at its orbit) and
+   U renamed to match that path's node names.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from itertools import combinations, permutations
+from typing import Any
+
+from modelcheck.actors.protocol import Action, GlobalState, Protocol, World
+from modelcheck.explore import Outcome, Progress, Stats, explore
+from modelcheck.model import Model
+from modelcheck.report import Report
+
+PROPERTY = "available"
+
+
+@dataclass
+class Recovery:
+    """What the recovery search found, beside the verdict."""
+
+    #: How many distinct (state, unreachable set) pairs were searched.
+    pairs: int = 0
+    #: States of the recovery search (pairs included), one per orbit.
+    states: int = 0
+    transitions: int = 0
+    seconds: float = 0.0
+
+
+@dataclass
+class AvailabilityReport(Report):
+    """A Report on ``available``: the trace leads to a stuck state."""
+
+    #: The unreachable nodes of the stuck state, in the trace's names.
+    unreachable: tuple[str, ...] = ()
+    #: How many nodes were unreachable in every pair tried.
+    u: int = 0
+    #: Why the others cannot proceed (``Protocol.why_stuck``).
+    reasons: list[str] = field(default_factory=list)
+    recovery: Recovery = field(default_factory=Recovery)
+
+    @property
+    def explanation(self) -> str | None:
+        if self.outcome.property != PROPERTY:
+            return super().explanation
+        nodes = ", ".join(self.unreachable) or "no node"
+        verb = "is" if len(self.unreachable) == 1 else "are"
+        return (f"stuck: {nodes} {verb} unreachable for good, and no fault-free run of the "
+                f"others gets a new write acknowledged (recovery allowance: "
+                f"{allowance(self.model)})")
+
+    def to_json(self, timing: bool = True) -> dict[str, Any]:
+        data = super().to_json(timing)
+        data.update(
+            u=self.u,
+            unreachable=list(self.unreachable) if self.outcome.property == PROPERTY else None,
+            why_stuck=self.reasons or None,
+            recovery={"pairs": self.recovery.pairs, "states": self.recovery.states,
+                      "transitions": self.recovery.transitions},
+        )
+        if timing:
+            data["recovery"]["seconds"] = round(self.recovery.seconds, 3)
+        return data
+
+    def to_text(self, timing: bool = True) -> str:
+        text = super().to_text(timing)
+        if self.outcome.property == PROPERTY and self.reasons:
+            head, _, counts = text.rpartition("\n")
+            text = "\n".join([head, *(f"  {line}" for line in self.reasons), counts])
+        r = self.recovery
+        return (f"{text}\nrecovery with {self.u} unreachable: {r.pairs:,} (state, unreachable "
+                f"set) pairs, {r.states:,} recovery states, {r.transitions:,} transitions"
+                + (f", {r.seconds:.2f} s" if timing else ""))
+
+
+def allowance(protocol: Protocol) -> str:
+    """The bounds ``protocol.recovery()`` raises, as ``writes 2 -> 3, terms 2 -> 4``."""
+    relaxed = protocol.recovery()
+    raised = [f"{name} {value} -> {getattr(relaxed, name)}"
+              for name, value in vars(protocol).items()
+              if isinstance(value, int) and getattr(relaxed, name, value) != value]
+    return ", ".join(raised) or "none"
+
+
+def allowed(action: Action, unreachable: frozenset[str]) -> bool:
+    """Whether a recovery run may take this step with ``unreachable`` cut off."""
+    involved = action.involves()
+    if involved is None:
+        return action.kind == "heal"
+    return not involved & unreachable
+
+
+class _Normal(Model):
+    """The protocol's own state space, with no property checked: the search
+    records the states it expands (breadth-first order), or looks for the
+    orbit of ``target``."""
+
+    def __init__(self, protocol: Protocol, target: GlobalState | None = None) -> None:
+        self.protocol = protocol
+        self.target = target
+        self.expanded: list[GlobalState] = []
+
+    def initial_states(self) -> Iterator[GlobalState]:
+        return self.protocol.initial_states()
+
+    def successors(self, state: GlobalState) -> Iterator[tuple[Action, GlobalState]]:
+        self.expanded.append(state)
+        return self.protocol.successors(state)
+
+    def invariants(self) -> dict[str, Any]:
+        if self.target is None:
+            return {}
+        canonical, target = self.protocol.canonical, self.target
+        return {PROPERTY: lambda s: canonical(s)[0] != target}
+
+    def symmetry_size(self) -> int:
+        return self.protocol.symmetry_size()
+
+    def permute(self, state: GlobalState, perm: tuple[int, ...]) -> GlobalState:
+        return self.protocol.permute(state, perm)
+
+    def canonical(self, state: GlobalState) -> tuple[GlobalState, int]:
+        return self.protocol.canonical(state)
+
+    def describe_state(self, state: GlobalState) -> dict[str, Any]:
+        return self.protocol.describe_state(state)
+
+
+def _mark(state: GlobalState, unreachable: frozenset[str]) -> GlobalState:
+    """``state`` with ``unreachable`` riding in its shared slot."""
+    return (*state[:5], (unreachable, state[5]))
+
+
+def _unmark(state: GlobalState) -> tuple[GlobalState, frozenset[str]]:
+    unreachable, shared = state[5]
+    return (*state[:5], shared), unreachable
+
+
+def check_availability(
+    protocol: Protocol,
+    u: int,
+    *,
+    symmetry: bool,
+    max_states: int | None = None,
+    time_limit: float | None = None,
+    progress: Progress | None = None,
+) -> tuple[Outcome, Recovery, tuple[str, ...]]:
+    """Judge ``available`` with ``u`` nodes unreachable.
+
+    Returns the outcome (its path leads to the first stuck state), the
+    recovery search's figures, and the stuck state's unreachable nodes in
+    the path's names.  ``max_states`` and ``time_limit`` bound each search.
+    """
+    started = time.perf_counter()
+    normal = _Normal(protocol)
+    outcome = explore(normal, symmetry=symmetry, max_states=max_states,
+                      time_limit=time_limit, progress=progress)
+    recovery = Recovery()
+    if outcome.verdict != "ok":
+        return outcome, recovery, ()
+    relaxed = protocol.recovery()
+    probe = protocol.writes + 1
+    canonical = relaxed.canonical if symmetry else None
+    index: dict[GlobalState, int] = {}
+    into: list[list[int]] = []
+    states: list[GlobalState] = []
+    goals: list[int] = []
+
+    def add(state: GlobalState) -> tuple[int, bool]:
+        if canonical is not None:
+            state = canonical(state)[0]
+        i = index.get(state)
+        if i is not None:
+            return i, False
+        i = index[state] = len(states)
+        states.append(state)
+        into.append([])
+        return i, True
+
+    pairs: list[tuple[GlobalState, frozenset[str], int]] = []
+    for state in normal.expanded:
+        for cut in combinations(protocol.node_names, u):
+            unreachable = frozenset(cut)
+            pairs.append((state, unreachable, add(_mark(state, unreachable))[0]))
+    recovery.pairs = len(states)
+    deadline = None if time_limit is None else started + time_limit
+    limit = None
+    frontier = 0
+    while frontier < len(states):  # states are appended in breadth-first order
+        if max_states is not None and len(states) > max_states:
+            limit = "max-states"
+            break
+        if deadline is not None and not frontier % 1024 and time.perf_counter() >= deadline:
+            limit = "time-limit"
+            break
+        state, unreachable = _unmark(states[frontier])
+        if any(value >= probe for value, _ in state[3][1]):
+            goals.append(frontier)
+        else:
+            for action, nxt in relaxed.successors(state):
+                recovery.transitions += 1
+                if allowed(action, unreachable):
+                    into[add(_mark(nxt, unreachable))[0]].append(frontier)
+        frontier += 1
+    recovery.states = len(states)
+    recovery.seconds = time.perf_counter() - started - outcome.stats.seconds
+    outcome.stats.seconds = time.perf_counter() - started
+    if limit is not None:
+        return Outcome("incomplete", outcome.stats, limit=limit), recovery, ()
+    good = bytearray(len(states))
+    todo = goals
+    for i in todo:
+        good[i] = 1
+    while todo:
+        for before in into[todo.pop()]:
+            if not good[before]:
+                good[before] = 1
+                todo.append(before)
+    stuck = next(((s, cut) for s, cut, i in pairs if not good[i]), None)
+    if stuck is None:
+        return outcome, recovery, ()
+    state, unreachable = stuck
+    found = explore(_Normal(protocol, target=state), symmetry=symmetry)
+    last = found.path[-1]
+    renamed = unreachable
+    if last != state:  # the path reached another member of the orbit
+        names = protocol.node_names
+        perm = next(p for p in permutations(range(len(names)))
+                    if protocol.permute(state, p) == last)
+        renamed = frozenset(names[perm[names.index(n)]] for n in unreachable)
+    found.stats = outcome.stats
+    return found, recovery, tuple(sorted(renamed))
+
+
+def report(name: str, values: dict[str, Any], protocol: Protocol, u: int, *,
+           symmetry: bool, max_states: int | None = None, time_limit: float | None = None,
+           progress: Progress | None = None) -> AvailabilityReport:
+    """``check_availability`` as a report: trace, unreachable nodes, reasons."""
+    outcome, recovery, unreachable = check_availability(
+        protocol, u, symmetry=symmetry, max_states=max_states, time_limit=time_limit,
+        progress=progress)
+    reasons: list[str] = []
+    if outcome.verdict == "violation":
+        world = World(protocol, outcome.path[-1])
+        reasons = protocol.why_stuck(world, frozenset(unreachable))
+    return AvailabilityReport(name, values, protocol, outcome, (PROPERTY,),
+                              unreachable=unreachable, u=u, reasons=reasons, recovery=recovery)
+
