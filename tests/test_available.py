@@ -16,7 +16,7 @@ from modelcheck.available import allowed, check_availability
 from modelcheck.cli import main
 from modelcheck.load import load
 from modelcheck.run import Options, verdicts
-from tests.availability_specs import FixedLease, Lease, Quorum
+from tests.availability_specs import FixedLease, Lease, OneShot, Quorum, Toggle
 
 
 def judge(model, u, symmetry=True):
@@ -80,6 +80,25 @@ def test_a_lease_nobody_may_take_over_is_stuck_whatever_the_allowance():
 def test_nothing_unreachable_means_nothing_is_stuck_here():
     # With every node reachable the holder itself acknowledges the probe.
     assert judge(FixedLease(), 0)[0].verdict == "ok"
+
+
+def test_recovering_means_acknowledging_the_probe_not_any_write():
+    # The probe is write 2 (writes=1).  Two of three nodes cut off, the
+    # third must acknowledge writes 1 and 2 but acknowledges one in its
+    # life: stuck from the initial state on.  An older acknowledgement (of
+    # write 1) does not count as recovering.
+    outcome, _, unreachable = judge(OneShot(), 2)
+    assert outcome.verdict == "violation" and len(outcome.path) == 1
+    # With one cut off, one fresh node takes write 1 and the other the probe.
+    assert judge(OneShot(), 1)[0].verdict == "ok"
+
+
+def test_a_state_left_on_a_cycle_is_not_taken_for_stuck():
+    # One node (nothing unreachable): from "on" the search first flips to
+    # "off", finds nothing new there (flipping back leads to a state on
+    # its stack) and abandons it, then acknowledges the probe from "on".
+    # "off" reaches the goal through "on", so it must not be judged stuck.
+    assert judge(Toggle(1), 0)[0].verdict == "ok"
 
 
 class Expiring(FixedLease):
