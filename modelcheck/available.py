@@ -41,8 +41,9 @@ How it is computed:
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Sequence
+from copy import copy
+from dataclasses import dataclass, field, replace
 from itertools import combinations, permutations
 from typing import Any
 
@@ -131,13 +132,17 @@ def allowed(action: Action, unreachable: frozenset[str]) -> bool:
 
 
 class _Normal(Model):
-    """The protocol's own state space, with no property checked: the search
-    records the states it expands (breadth-first order), or looks for the
-    orbit of ``target``."""
+    """The protocol's own state space, with ``check`` (names of invariants)
+    as the only properties; the search records the states it expands
+    (breadth-first order).  With ``target``, the only property is not
+    being in ``target``'s orbit, to find a shortest path there."""
 
-    def __init__(self, protocol: Protocol, target: GlobalState | None = None) -> None:
+    def __init__(self, protocol: Protocol, check: Sequence[str] = (), *,
+                 target: GlobalState | None = None, symmetry: bool = True) -> None:
         self.protocol = protocol
+        self.check = check
         self.target = target
+        self.symmetry = symmetry
         self.expanded: list[GlobalState] = []
 
     def initial_states(self) -> Iterator[GlobalState]:
@@ -149,8 +154,12 @@ class _Normal(Model):
 
     def invariants(self) -> dict[str, Any]:
         if self.target is None:
-            return {}
-        canonical, target = self.protocol.canonical, self.target
+            return {name: holds for name, holds in self.protocol.invariants().items()
+                    if name in self.check}
+        target = self.target
+        if not self.symmetry:
+            return {PROPERTY: lambda s: s != target}
+        canonical = self.protocol.canonical
         return {PROPERTY: lambda s: canonical(s)[0] != target}
 
     def symmetry_size(self) -> int:
@@ -176,6 +185,16 @@ def _unmark(state: GlobalState) -> tuple[GlobalState, frozenset[str]]:
     return (*state[:5], shared), unreachable
 
 
+def explore_recording(
+    protocol: Protocol, check: Sequence[str] = (), **limits: Any,
+) -> tuple[Outcome, list[GlobalState]]:
+    """``explore(protocol, **limits)`` checking only the invariants named in
+    ``check``, and the states it expanded, in breadth-first order (all
+    reachable states, one per orbit under symmetry, when the outcome is ok)."""
+    normal = _Normal(protocol, check)
+    return explore(normal, **limits), normal.expanded
+
+
 def check_availability(
     protocol: Protocol,
     u: int,
@@ -184,18 +203,24 @@ def check_availability(
     max_states: int | None = None,
     time_limit: float | None = None,
     progress: Progress | None = None,
+    searched: tuple[Outcome, list[GlobalState]] | None = None,
 ) -> tuple[Outcome, Recovery, tuple[str, ...]]:
     """Judge ``available`` with ``u`` nodes unreachable.
 
     Returns the outcome (its path leads to the first stuck state), the
     recovery search's figures, and the stuck state's unreachable nodes in
     the path's names.  ``max_states`` and ``time_limit`` bound each search.
+    ``searched``: a complete normal search already made with the same
+    symmetry (``explore_recording``), to reuse instead of searching again.
     """
     started = time.perf_counter()
-    normal = _Normal(protocol)
-    outcome = explore(normal, symmetry=symmetry, max_states=max_states,
-                      time_limit=time_limit, progress=progress)
+    if searched is None:
+        searched = explore_recording(protocol, symmetry=symmetry, max_states=max_states,
+                                     time_limit=time_limit, progress=progress)
+    outcome, expanded = searched
+    outcome = replace(outcome, stats=copy(outcome.stats))
     recovery = Recovery()
+    recovering = time.perf_counter()
     if outcome.verdict != "ok":
         return outcome, recovery, ()
     relaxed = protocol.recovery()
@@ -245,7 +270,7 @@ def check_availability(
     stuck = None
     limit = None
     seen: set[GlobalState] = set()
-    for number, state in enumerate(normal.expanded):
+    for number, state in enumerate(expanded):
         if deadline is not None and not number % 64 and time.perf_counter() >= deadline:
             limit = "time-limit"
             break
@@ -268,14 +293,14 @@ def check_availability(
             break
     recovery.pairs = len(seen)
     recovery.states = len(good) + len(dead)
-    recovery.seconds = time.perf_counter() - started - outcome.stats.seconds
-    outcome.stats.seconds = time.perf_counter() - started
+    recovery.seconds = time.perf_counter() - recovering
+    outcome.stats.seconds += recovery.seconds
     if limit is not None:
         return Outcome("incomplete", outcome.stats, limit=limit), recovery, ()
     if stuck is None:
         return outcome, recovery, ()
     state, unreachable = stuck
-    found = explore(_Normal(protocol, target=state), symmetry=symmetry)
+    found = explore(_Normal(protocol, target=state, symmetry=symmetry), symmetry=symmetry)
     last = found.path[-1]
     renamed = unreachable
     if last != state:  # the path reached another member of the orbit
@@ -289,11 +314,12 @@ def check_availability(
 
 def report(name: str, values: dict[str, Any], protocol: Protocol, u: int, *,
            symmetry: bool, max_states: int | None = None, time_limit: float | None = None,
-           progress: Progress | None = None) -> AvailabilityReport:
+           progress: Progress | None = None,
+           searched: tuple[Outcome, list[GlobalState]] | None = None) -> AvailabilityReport:
     """``check_availability`` as a report: trace, unreachable nodes, reasons."""
     outcome, recovery, unreachable = check_availability(
         protocol, u, symmetry=symmetry, max_states=max_states, time_limit=time_limit,
-        progress=progress)
+        progress=progress, searched=searched)
     reasons: list[str] = []
     if outcome.verdict == "violation":
         world = World(protocol, outcome.path[-1])

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from modelcheck.actors import Node, Protocol, Volatile, on, timeout
+from modelcheck.actors import DurableLog, Node, Protocol, Volatile, on, timeout
 from modelcheck.actors.cluster import Cluster, step
 
 
@@ -135,3 +135,30 @@ class Toggle(Protocol):
     node = Switch
     default_writes = 0
     default_faults = "none"
+
+
+class Scribe(Lessee):
+    log = DurableLog()
+
+    def on_client_write(self, value: int) -> None:
+        if self.holds:
+            self.log.append(value)
+            self.ack(value, len(self.log))
+
+    def committed(self) -> tuple[int, ...]:
+        return tuple(self.log)
+
+
+class ForgetfulLease(Lease):
+    """Each holder logs the writes it acknowledges in its own log, so a new
+    holder acknowledges the next write at a position already acknowledged."""
+
+    node = Scribe
+    default_writes = 2
+
+
+class NoTermAllowance:
+    """Mixed into Raft: recovery within its own term bound (test-only switch)."""
+
+    def recovery(self) -> Protocol:
+        return Protocol.recovery(self)  # type: ignore[arg-type]

@@ -16,7 +16,9 @@ from modelcheck.available import allowed, check_availability
 from modelcheck.cli import main
 from modelcheck.load import load
 from modelcheck.run import Options, verdicts
-from tests.availability_specs import FixedLease, Lease, OneShot, Quorum, Toggle
+from tests.availability_specs import (
+    FixedLease, ForgetfulLease, Lease, NoTermAllowance, OneShot, Quorum, Toggle,
+)
 
 
 def judge(model, u, symmetry=True):
@@ -151,13 +153,6 @@ def raft(**params):
     return model
 
 
-class NoTermAllowance:
-    """Raft recovering within its own term bound (test-only switch)."""
-
-    def recovery(self):
-        return Protocol.recovery(self)
-
-
 def test_raft_fsync_always_is_available_with_one_node_unreachable():
     # Figure 2 with everything fsynced: a majority of two that can talk
     # elects a leader in a fresh term and commits the probe.  (writes=0 and
@@ -202,6 +197,40 @@ def test_verdict_pair_judges_each_on_its_own(tmp_path):
     assert pair.safety is None  # the lease spec has no invariant
     assert pair.availability.outcome.verdict == "violation"
     assert pair.exit_code == 1
+
+
+def test_a_safety_violation_does_not_keep_availability_from_being_judged(tmp_path):
+    # A takes the lease and acknowledges write 1 at position 1, B takes it
+    # over (epochs=2) and acknowledges write 2 at position 1 of its own log:
+    # durability breaks five states in.  Availability is judged on the whole
+    # state space all the same: a reachable node can always take the lease
+    # in the allowance's epoch and acknowledge the probe.
+    pair = verdicts(spec_file(tmp_path, "ForgetfulLease"), ["epochs=2"], Options(unreachable=1))
+    assert pair.safety.outcome.property == "durability"
+    assert len(pair.safety.outcome.path) == 5
+    assert pair.availability.outcome.verdict == "ok"
+    assert pair.exit_code == 1
+
+
+def test_the_shared_search_gives_the_verdict_of_a_search_of_its_own(tmp_path):
+    # verdicts() reuses the safety search's states; check_availability on
+    # its own searches again: same first stuck state, same unreachable set.
+    path = tmp_path / "raft_fixed.py"
+    path.write_text(textwrap.dedent("""
+        from specs.raft import Raft
+        from tests.availability_specs import NoTermAllowance
+
+        class Spec(NoTermAllowance, Raft):
+            pass
+    """))
+    model = raft(fsync="always", terms=1)
+    model.__class__ = type("RaftNoAllowance", (NoTermAllowance, type(model)), {})
+    own = judge(model, 1)
+    shared = verdicts(str(path), ["fsync=always", "terms=1"],
+                      Options(writes=0, faults="power_loss=1", unreachable=1))
+    assert shared.safety.outcome.verdict == "ok"
+    assert shared.availability.outcome.path == own[0].path
+    assert shared.availability.unreachable == own[2]
 
 
 def test_cli_text_names_the_unreachable_node_and_why(tmp_path):
