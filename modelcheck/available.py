@@ -36,6 +36,12 @@ How it is computed:
 4. The first stuck pair ends the search: it is reported with a shortest
    path to its state (a second normal search that stops at its orbit), its
    set renamed to that path's node names.
+
+The memos keep 64-bit fingerprints (Python's ``hash``) rather than states,
+as TLC does: two recovery states with one fingerprint would share a
+verdict.  With n states judged the chance of any such collision is about
+n^2 / 2^65 (5 million states: 7e-7); ``Recovery.collision_odds`` reports
+it.
 """
 
 from __future__ import annotations
@@ -67,6 +73,11 @@ class Recovery:
     transitions: int = 0
     seconds: float = 0.0
 
+    @property
+    def collision_odds(self) -> float:
+        """The chance that two judged states shared a fingerprint."""
+        return self.states * self.states / 2**65
+
 
 @dataclass
 class AvailabilityReport(Report):
@@ -97,7 +108,8 @@ class AvailabilityReport(Report):
             unreachable=list(self.unreachable) if self.outcome.property == PROPERTY else None,
             why_stuck=self.reasons or None,
             recovery={"pairs": self.recovery.pairs, "states": self.recovery.states,
-                      "transitions": self.recovery.transitions},
+                      "transitions": self.recovery.transitions,
+                      "collision_odds": float(f"{self.recovery.collision_odds:.1e}")},
         )
         if timing:
             data["recovery"]["seconds"] = round(self.recovery.seconds, 3)
@@ -111,7 +123,8 @@ class AvailabilityReport(Report):
         r = self.recovery
         return (f"{text}\nrecovery with {self.u} unreachable: {r.pairs:,} (state, unreachable "
                 f"set) pairs, {r.states:,} recovery states, {r.transitions:,} transitions"
-                + (f", {r.seconds:.2f} s" if timing else ""))
+                + (f", {r.seconds:.2f} s" if timing else "")
+                + f"; fingerprint collision odds {r.collision_odds:.1e}")
 
 
 def allowance(protocol: Protocol) -> str:
@@ -227,8 +240,10 @@ def check_availability(
     probe = protocol.writes + 1
     canonical = relaxed.canonical if symmetry else None
     deadline = None if time_limit is None else started + time_limit
-    good: set[GlobalState] = set()
-    dead: set[GlobalState] = set()
+    # Memos hold 64-bit fingerprints (hash) of states, not the states: a
+    # recovery state would cost about 1 KB kept, a fingerprint about 70 B.
+    good: set[int] = set()
+    dead: set[int] = set()
 
     def steps(marked: GlobalState) -> Iterator[GlobalState]:
         """The recovery steps from ``marked``, as marked representatives."""
@@ -239,7 +254,7 @@ def check_availability(
                 nxt = _mark(nxt, unreachable)
                 yield canonical(nxt)[0] if canonical is not None else nxt
 
-    def reaches_goal(root: GlobalState) -> bool:
+    def reaches_goal(root: GlobalState, key: int) -> bool:
         """Depth first from ``root`` until a goal or a known-good state.
 
         On success every state on the stack reaches the goal; on failure
@@ -247,18 +262,19 @@ def check_availability(
         abandoned on the way to a success stays unjudged: it may lie on a
         cycle through the stack.
         """
-        visited = {root}
+        visited = {key}
         stack = [steps(root)]
-        path = [root]
+        path = [key]
         while stack:
             for nxt in stack[-1]:
-                if nxt in good or any(v >= probe for v, _ in nxt[3][1]):
+                key = hash(nxt)
+                if key in good or any(v >= probe for v, _ in nxt[3][1]):
                     good.update(path)
                     return True
-                if nxt in dead or nxt in visited:
+                if key in dead or key in visited:
                     continue
-                visited.add(nxt)
-                path.append(nxt)
+                visited.add(key)
+                path.append(key)
                 stack.append(steps(nxt))
                 break
             else:
@@ -269,7 +285,7 @@ def check_availability(
 
     stuck = None
     limit = None
-    seen: set[GlobalState] = set()
+    seen: set[int] = set()
     for number, state in enumerate(expanded):
         if deadline is not None and not number % 64 and time.perf_counter() >= deadline:
             limit = "time-limit"
@@ -282,10 +298,11 @@ def check_availability(
             pair = _mark(state, unreachable)
             if canonical is not None:
                 pair = canonical(pair)[0]
-            if pair in seen:
+            key = hash(pair)
+            if key in seen:
                 continue
-            seen.add(pair)
-            if pair in good or (pair not in dead and reaches_goal(pair)):
+            seen.add(key)
+            if key in good or (key not in dead and reaches_goal(pair, key)):
                 continue
             stuck = state, unreachable
             break
