@@ -176,6 +176,12 @@ def test_without_the_term_allowance_raft_looks_stuck():
     world = World(model, outcome.path[-1])
     candidate = [name for name, node in world.nodes.items() if node.role == "candidate"]
     assert unreachable == tuple(candidate)
+    # Raft's why_stuck says which vote is spent on the unreachable candidate.
+    voter = next(name for name, node in world.nodes.items() if node.voted_for == candidate[0]
+                 and name != candidate[0])
+    lines = model.why_stuck(world, frozenset(unreachable))
+    assert any(line.startswith(f"{voter}: follower in term 1, voted for {candidate[0]} "
+                               "(unreachable: this vote is spent)") for line in lines), lines
 
 
 # --- verdict pairs and the command line -----------------------------------------
