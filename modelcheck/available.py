@@ -18,8 +18,10 @@ stuck for any U of size ``u``.
 
 How it is computed:
 
-1. A normal search without invariants records every reachable state (one
-   per orbit under symmetry), in the breadth-first order it expands them.
+1. The normal search records every reachable state (one per orbit under
+   symmetry) in the breadth-first order it expands them
+   (``explore_recording``); ``run.verdicts`` lets its safety search do it
+   and, when safety holds, reuses the states.
 2. Each state is paired with every set U.  U rides in the state's shared
    slot, so the protocol's symmetry canonicalises (state, U) jointly and
    only distinct pairs are searched.
@@ -54,7 +56,7 @@ from itertools import combinations, permutations
 from typing import Any
 
 from modelcheck.actors.protocol import Action, GlobalState, Protocol, World
-from modelcheck.explore import Outcome, Progress, Stats, explore
+from modelcheck.explore import Outcome, Progress, explore
 from modelcheck.model import Model
 from modelcheck.report import Report
 

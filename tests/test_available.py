@@ -10,14 +10,14 @@ import textwrap
 import pytest
 from click.testing import CliRunner
 
-from modelcheck.actors import Action, FaultBudget, Message, Protocol, World
+from modelcheck.actors import Action, FaultBudget, Message, World
 from modelcheck.actors.cluster import Cluster, step
 from modelcheck.available import allowed, check_availability
 from modelcheck.cli import main
 from modelcheck.load import load
 from modelcheck.run import Options, verdicts
 from tests.availability_specs import (
-    FixedLease, ForgetfulLease, Lease, NoTermAllowance, OneShot, Quorum, Toggle,
+    FixedLease, Lease, NoTermAllowance, OneShot, Quorum, Toggle,
 )
 
 
