@@ -257,6 +257,18 @@ def test_cli_json_has_both_verdicts(tmp_path):
     assert data["availability"]["u"] == 1
 
 
+def test_cli_json_names_the_unreachable_node_in_the_trace(tmp_path):
+    result = CliRunner().invoke(
+        main, ["check", spec_file(tmp_path), "--unreachable", "1", "--json"])
+    assert result.exit_code == 1, result.output
+    availability = json.loads(result.output)["availability"]
+    holder = availability["trace"][-1]["state"]["shared"]["holder"]
+    assert availability["unreachable"] == [holder]
+    # One line per node left: the two that are not the holder.
+    assert len(availability["why_stuck"]) == 2
+    assert not any(line.startswith(holder) for line in availability["why_stuck"])
+
+
 def test_cli_refuses_too_many_unreachable(tmp_path):
     result = CliRunner().invoke(main, ["check", spec_file(tmp_path), "--unreachable", "3"])
     assert result.exit_code == 2
