@@ -19,7 +19,7 @@ from modelcheck.progress import ProgressLine
 from modelcheck.render import MissingDot, check_format, save, sequence_chart
 from modelcheck.render import state_graph as render_state_graph
 from modelcheck.report import EXIT_USAGE, Report
-from modelcheck.run import Options, build, resume, run
+from modelcheck.run import Options, VerdictPair, build, resume, run, verdicts
 from modelcheck.simreport import SimulationReport, run_simulation
 from modelcheck.simulate import Settings
 from modelcheck.sweep import parse_sweep, sweep, table, to_json
@@ -152,6 +152,12 @@ def main() -> None:
     metavar="SECONDS", help="Least time between two checkpoints.",
 )
 @click.option("--quiet", is_flag=True, help="No progress lines on stderr.")
+@click.option(
+    "--unreachable", type=click.IntRange(min=0), metavar="U",
+    help="Actor specs: also judge availability: with every set of U nodes unreachable "
+    "for good, from every reachable state, the others can still get a new write "
+    "acknowledged without faults. Reports the verdict pair (safety, availability).",
+)
 @click.option("--debug", is_flag=True, help="Show Python tracebacks for spec errors.")
 def check(
     spec: str,
@@ -178,6 +184,7 @@ def check(
     workers: int,
     backend: str,
     address: str | None,
+    unreachable: int | None,
     debug: bool,
 ) -> None:
     """Check every reachable state of SPEC.
@@ -194,14 +201,20 @@ def check(
     progress = ProgressLine(quiet=quiet)
     options = Options(writes, faults, minimize, max_depth, max_states, time_limit, deadlock,
                       symmetry, only, store, memory, checkpoint, checkpoint_every, workers,
-                      backend, address)
+                      backend, address, unreachable)
     if verify_symmetry:
         _verify_symmetry(spec, params, options, debug)
     try:
         for target in (diagram, state_graph):
             if target is not None:
                 check_format(target)
-        report = run(spec, params, options, progress)
+        if unreachable is not None:
+            pair = verdicts(spec, params, options, progress)
+            # Pictures show the first counterexample: safety's, else availability's.
+            report = next((r for r in (pair.safety, pair.availability)
+                           if r is not None and r.outcome.path), pair.availability)
+        else:
+            report = run(spec, params, options, progress)
         progress.close()
         pictures = []
         if diagram is not None and report.outcome.path:
@@ -212,7 +225,8 @@ def check(
         drawn = [(target, draw()) for target, draw in pictures]
     except SpecError as exc:
         _fail(exc, debug, progress)
-    _print(report, as_json)
+    shown = pair if unreachable is not None else report
+    _print(shown, as_json)
     if diagram is not None and not report.outcome.path:
         click.echo(f"note: no counterexample, so no diagram written to {diagram}", err=True)
     for target, graph in drawn:
@@ -223,7 +237,7 @@ def check(
         except SpecError as exc:
             click.echo(f"error: {exc}", err=True)
             sys.exit(EXIT_USAGE)
-    sys.exit(report.exit_code)
+    sys.exit(shown.exit_code)
 
 
 def _fail(exc: SpecError, debug: bool, progress: ProgressLine | None = None) -> NoReturn:
@@ -236,7 +250,7 @@ def _fail(exc: SpecError, debug: bool, progress: ProgressLine | None = None) -> 
     sys.exit(EXIT_USAGE)
 
 
-def _print(report: Report | SimulationReport, as_json: bool) -> None:
+def _print(report: Report | SimulationReport | VerdictPair, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(report.to_json(), indent=2, ensure_ascii=False))
     else:

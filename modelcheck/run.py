@@ -1,10 +1,14 @@
 """One check, start to finish: load a spec, apply options, search, report.
 
-Shared by ``modelcheck check`` and the counterexample gallery.
+Shared by ``modelcheck check`` and the counterexample gallery.  ``verdicts``
+judges an actor spec twice, safety (its invariants, durability first) and
+availability with unreachable nodes, each with its own minimal
+counterexample: the verdict pair.
 """
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import inspect
 import signal
@@ -18,14 +22,16 @@ from typing import Any
 
 from modelcheck.actors import FaultBudget, Protocol
 from modelcheck.actors.minimize import explore_fewest_faults
+from modelcheck.available import PROPERTY, AvailabilityReport, explore_recording
+from modelcheck.available import report as availability_report
+from modelcheck.engine import Outcome, Progress, explore
 from modelcheck.engine.partitioned import Recipe, explore_on_workers
 from modelcheck.errors import SpecError
-from modelcheck.engine import Outcome, Progress, explore
 from modelcheck.engine.checkpoint import Checkpoint, read
 from modelcheck.engine.memory import default_limit
 from modelcheck.load import load
 from modelcheck.model import Model
-from modelcheck.report import Report
+from modelcheck.report import EXIT_INCOMPLETE, EXIT_OK, EXIT_VIOLATION, Report
 
 
 @dataclass(frozen=True)
@@ -54,6 +60,9 @@ class Options:
     backend: str = "processes"
     #: The Ray cluster to use (``auto``, ``HOST:PORT``); None starts a local one.
     address: str | None = None
+    #: Actor specs: also judge availability with this many nodes
+    #: unreachable (modelcheck.available); None: do not.
+    unreachable: int | None = None
 
     def command_line(self) -> list[str]:
         """These options as ``modelcheck check`` arguments."""
@@ -66,6 +75,8 @@ class Options:
             args += ["--minimize", self.minimize]
         for name in self.only:
             args += ["--only", name]
+        if self.unreachable is not None:
+            args += ["--unreachable", str(self.unreachable)]
         return args
 
 
@@ -180,3 +191,79 @@ def _recipe(model: Model, params: Sequence[str], options: Options) -> Recipe:
     loading it again would make its classes new ones)."""
     path = Path(inspect.getfile(type(model)))
     return Recipe(path.stem, path.read_text(encoding="utf-8"), tuple(params), options)
+@dataclass
+class VerdictPair:
+    """Safety and availability of one design, judged separately.
+
+    ``safety`` checks the spec's invariants (the built-in durability and the
+    spec's own; those named in ``Options.only``, if any) on the normal
+    search, or is None when none is selected; ``availability`` checks
+    ``available`` with ``Options.unreachable`` nodes unreachable.  Each
+    report has its own verdict (ok, violation, incomplete), property,
+    shortest counterexample, limit and figures: ``report.outcome`` and
+    ``report.to_json()``.
+    """
+
+    safety: Report | None
+    availability: AvailabilityReport
+
+    @property
+    def exit_code(self) -> int:
+        """1 if either is violated, else 3 if either is incomplete, else 0."""
+        codes = {r.exit_code for r in (self.safety, self.availability) if r is not None}
+        return next((c for c in (EXIT_VIOLATION, EXIT_INCOMPLETE) if c in codes), EXIT_OK)
+
+    def to_json(self, timing: bool = True) -> dict[str, Any]:
+        availability = self.availability.to_json(timing)
+        return {"spec": availability["spec"], "params": availability["params"],
+                "safety": None if self.safety is None else self.safety.to_json(timing),
+                "availability": availability}
+
+    def to_text(self, timing: bool = True) -> str:
+        safety = "not checked" if self.safety is None else self.safety.to_text(timing)
+        return f"safety: {safety}\n\navailability: {self.availability.to_text(timing)}"
+
+
+def verdicts(
+    spec: str, params: Sequence[str], options: Options, progress: Progress | None = None
+) -> VerdictPair:
+    """Judge ``spec`` (an actor spec) for safety and for availability with
+    ``options.unreachable`` nodes unreachable (default 0).  ``options.only``
+    may name ``available`` and the invariants to check.  Raises SpecError
+    on bad input."""
+    name, model, values = build(spec, params, options)
+    if not isinstance(model, Protocol):
+        raise SpecError(f"{name} is a Model-level spec: availability with unreachable "
+                        "nodes needs an actor spec (modelcheck.actors.Protocol)")
+    u = options.unreachable or 0
+    if not 0 <= u < len(model.node_names):
+        raise SpecError(f"--unreachable {u}: {name} has {len(model.node_names)} nodes, "
+                        f"so at most {len(model.node_names) - 1} can be unreachable")
+    declared = [*model.invariants(), PROPERTY]
+    unknown = [p for p in options.only if p not in declared]
+    if unknown:
+        close = difflib.get_close_matches(unknown[0], declared, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise SpecError(f"no property {unknown[0]!r} to judge with --unreachable (its "
+                        f"invariants, and {PROPERTY}: {', '.join(declared)}){hint}")
+    invariants = tuple(p for p in model.invariants() if not options.only or p in options.only)
+    symmetric = model.symmetry_size() > 1
+    symmetry = symmetric if options.symmetry is None else options.symmetry
+    if options.symmetry and not symmetric:
+        raise SpecError(f"{name} declares no symmetry (--symmetry needs one)")
+    limits = dict(symmetry=symmetry, max_states=options.max_states,
+                  time_limit=options.time_limit, progress=progress)
+    safety = searched = None
+    if invariants and options.minimize == "faults":
+        safety = run(spec, params, replace(options, only=invariants), progress)
+    elif invariants:
+        # One search judges safety and, when it is complete (ok), gives the
+        # reachable states availability starts from.
+        outcome, expanded = explore_recording(
+            model, invariants, max_depth=options.max_depth, deadlock=options.deadlock, **limits)
+        safety = Report(name, values, model, outcome, invariants)
+        if outcome.verdict == "ok":
+            searched = outcome, expanded
+    availability = availability_report(
+        name, {**values, "unreachable": u}, model, u, **limits, searched=searched)
+    return VerdictPair(safety, availability)

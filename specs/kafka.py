@@ -295,6 +295,26 @@ class Kafka(Protocol):
                     f"ELR {_names(p.elr)}, live {_names(p.live)})")
         return super().explain(prop, state)
 
+    def recovery(self) -> Kafka:
+        """Two more leader epochs for recovering: the leader may have to be
+        fenced and another elected, and that one may need replacing too."""
+        relaxed = super().recovery()
+        relaxed.epochs = self.epochs + 2
+        return relaxed
+
+    def why_stuck(self, world: World, unreachable: frozenset[str]) -> list[str]:
+        """The controller's view, which decides who may lead, then each broker."""
+        p = world.shared
+        rules = "the live ISR" + (", then the live ELR" if self.version == "kip966" else "")
+        if self.last_known_leader:
+            rules += ", then the last known leader"
+        if self.unclean_leader_election:
+            rules += ", then any live broker"
+        return [f"controller: leader {p.leader or 'none'}, epoch {p.epoch} (recovery may go up "
+                f"to {self.recovery().epochs}), ISR {_names(p.isr)}, ELR {_names(p.elr)}, live "
+                f"{_names(p.live)}; a leader comes from {rules}, and takes writes with "
+                f"{self.min_isr} in the ISR", *super().why_stuck(world, unreachable)]
+
     def initial_shared(self) -> PartitionState:
         everyone = frozenset(self.node_names)
         return PartitionState(leader=None, epoch=0, isr=everyone, elr=frozenset(), live=everyone)
@@ -429,7 +449,7 @@ class Kafka(Protocol):
         leader.isr = isr
         leader.advance_hw()
 
-    @step("{}'s session expires: the controller fences it")
+    @step("{}'s session expires: the controller fences it", fences=True)
     def expire(self, cluster: Cluster, name: str) -> None:
         broker = cluster[name]
         if name not in cluster.shared.live:

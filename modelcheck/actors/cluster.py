@@ -35,26 +35,32 @@ if TYPE_CHECKING:
 StepMethod = Callable[..., None]
 
 
-def step(label: str) -> Callable[[StepMethod], StepMethod]:
+def step(label: str, *, fences: bool = False) -> Callable[[StepMethod], StepMethod]:
     """Mark a protocol method ``(self, cluster, name)`` as an atomic step.
 
     ``label`` reads as the step in a trace; ``{}`` stands for the node name.
+    ``fences``: the step is the rest of the system giving up on the node it
+    is about (a controller expiring its session), so it can happen while
+    that node is unreachable; what it writes into that node is the node's
+    own view of the decision, which it cannot act on while unreachable (see
+    modelcheck.available).
     """
 
     def mark(fn: StepMethod) -> StepMethod:
         fn.__modelcheck_step__ = label  # type: ignore[attr-defined]
+        fn.__modelcheck_fences__ = fences  # type: ignore[attr-defined]
         return fn
 
     return mark
 
 
-def steps_of(protocol: type) -> dict[str, str]:
-    """Method name to label, for every ``@step`` of a protocol class."""
-    found: dict[str, str] = {}
+def steps_of(protocol: type) -> dict[str, tuple[str, bool]]:
+    """Method name to (label, fences), for every ``@step`` of a protocol class."""
+    found: dict[str, tuple[str, bool]] = {}
     for klass in reversed(protocol.__mro__):
         for name, value in vars(klass).items():
             if (label := getattr(value, "__modelcheck_step__", None)) is not None:
-                found[name] = label
+                found[name] = (label, getattr(value, "__modelcheck_fences__", False))
     return found
 
 

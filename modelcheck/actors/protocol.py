@@ -18,6 +18,7 @@ writes to a node, one of the protocol's atomic ``@step`` methods, or a fault
 
 from __future__ import annotations
 
+import copy
 import string
 from collections import Counter
 import traceback
@@ -42,6 +43,7 @@ GlobalState = tuple[
 POWER_LOSS, CRASH, PARTITION, DROP, DUPLICATE = range(5)
 FAULT_KINDS = FaultBudget.kinds()
 _ATOMIC = frozenset({int, str, bool, type(None)})
+
 _CHECKED_LIMIT = 400_000
 #: Values already found immutable: field values recur across many steps.
 _checked: set[Any] = set()
@@ -76,10 +78,28 @@ class Action(NamedTuple):
     detail: str = ""
     #: For atomic steps: the node whose acknowledgement reached the client.
     acked_by: str | None = None
+    #: For atomic steps: the nodes the step read or changed, less the node a
+    #: fencing step is about (see ``involves``).
+    reaches: frozenset[str] = frozenset()
 
     @property
     def is_fault(self) -> bool:
         return self.kind in FAULT_KINDS or self.kind == "heal"
+
+    def involves(self) -> frozenset[str] | None:
+        """The nodes that must be reachable for this step to happen: a
+        message's sender and receiver, the node of a timeout or client
+        write, the nodes an atomic step reads or changes (a fencing step
+        does without the node it fences).  None for faults and healing,
+        which are the environment's, not the nodes'."""
+        match self.kind:
+            case "deliver":
+                return frozenset((self.message.src, self.message.dst))
+            case "timeout" | "write":
+                return frozenset((self.node,))
+            case "step":
+                return self.reaches
+        return None
 
     def __str__(self) -> str:
         m = self.message
@@ -161,6 +181,49 @@ class Protocol(Model):
             self.writes = writes
         if faults is not None:
             self.faults = faults
+
+    # --- availability (see modelcheck.available) --------------------------------
+
+    def recovery(self) -> Protocol:
+        """This protocol as the recovery phase of availability runs it.
+
+        Bounds such as ``writes``, terms or epochs keep the fault phase
+        finite; a recovery must not be refused by them.  The default copy
+        allows one probe write past ``writes`` and no faults.  A spec with
+        bounds of its own overrides this, raising them on the copy::
+
+            def recovery(self):
+                relaxed = super().recovery()
+                relaxed.terms = self.terms + 2
+                return relaxed
+        """
+        relaxed = copy.copy(self)
+        relaxed.writes = self.writes + 1
+        relaxed.faults = FaultBudget()
+        relaxed.max_total_faults = None
+        return relaxed
+
+    def why_stuck(self, world: World, unreachable: frozenset[str]) -> list[str]:
+        """Why the nodes outside ``unreachable`` cannot get a new write
+        acknowledged from ``world``: a line per remaining node.
+
+        The default shows each remaining node's memory and the messages it
+        is left waiting on: those it sent to an unreachable node, and those
+        an unreachable node sent it, neither of which will ever arrive.
+        """
+        lines = []
+        for name, node in world.nodes.items():
+            if name in unreachable:
+                continue
+            memory = ", ".join(f"{f.name}={show(getattr(node, f.name))}"
+                               for f in node._volatile_fields)
+            waiting = [f"its {m!r} to {m.dst} never arrives" for m in world.network
+                       if m.src == name and m.dst in unreachable]
+            waiting += [f"{m.src}'s {m!r} to it never arrives" for m in world.network
+                        if m.dst == name and m.src in unreachable]
+            lines.append(f"{name} ({memory or 'no memory'}): "
+                         + ("; ".join(waiting) or "no message to or from an unreachable node"))
+        return lines
 
     def initial_shared(self) -> Any:
         """The initial state outside the nodes, kept by ``@step`` methods."""
@@ -394,10 +457,14 @@ class Protocol(Model):
                             "tuples, frozensets)")
         if not changed and not outbox and acked is client[1] and new_shared is shared:
             return None
-        label = self._steps[method].format(name)
+        template, fences = self._steps[method]
+        label = template.format(name)
         if cluster._notes:
             label += ": " + "; ".join(cluster._notes)
-        return Action("step", name, detail=label, acked_by=acked_by), (
+        reaches = frozenset(node.name for node in cluster._thawed.values())
+        if fences:
+            reaches -= {name}
+        return Action("step", name, detail=label, acked_by=acked_by, reaches=reaches), (
             tuple(new_nodes), put(bag, outbox), isolated, (client[0], acked), used, new_shared
         )
 
