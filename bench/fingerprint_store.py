@@ -24,6 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT)]
 
 from modelcheck.engine.memory import rss  # noqa: E402
+from modelcheck.progress import ProgressLine  # noqa: E402
 from modelcheck.run import Options, run  # noqa: E402
 
 
@@ -63,7 +64,8 @@ def main(argv: list[str]) -> None:
     if mode == "memory":
         before = rss()
         started = time.perf_counter()
-        report = run(spec, params, Options(**{**options.__dict__, "store": "fingerprint"}))
+        report = run(spec, params, Options(**{**options.__dict__, "store": "fingerprint"}),
+                     ProgressLine())  # on stderr: partial figures if the run is cut short
         seconds = time.perf_counter() - started
         show("fingerprint", report, seconds)
         growth = peak_rss() - before

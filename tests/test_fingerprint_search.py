@@ -109,7 +109,8 @@ def test_memory_limit_on_the_command_line():
 
 @pytest.mark.parametrize("args, message", [
     (["two_phase", "--memory", "lots"], "--memory 'lots'"),
-    (["kafka", "--store", "fingerprint"], "cannot check @recoverable"),
+    (["kafka", "--store", "fingerprint", "--checkpoint", "/nonexistent/ck"],
+     "--checkpoint cannot save the state graph"),
 ])
 def test_usage_errors(args, message):
     result = subprocess.run([sys.executable, "-m", "modelcheck", "check", *args],

@@ -1,5 +1,6 @@
 """Recoverability (@recoverable): every state can still reach a good state."""
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
@@ -7,6 +8,7 @@ from modelcheck import SpecError, explore, recoverable
 from modelcheck.actors import FaultBudget
 from modelcheck.cli import main
 from modelcheck.load import load
+from modelcheck.recover import first_stuck_numbered
 from tests.ladder_spec import Ladder
 
 
@@ -88,3 +90,30 @@ def test_actor_specs_explain_a_stuck_state_as_such():
     state = next(iter(model.initial_states()))
     assert "lost for good" in model.explain("serving", state)
     assert explore(model).property == "serving"
+
+
+@pytest.mark.parametrize("model, only", [
+    (Ladder(), ()), (Ladder(trap=False), ()),
+    (kafka(*KIP966_CRASHES), ("available",)),
+    (kafka("version=3.4", "epochs=1"), ("available",)),
+])
+def test_the_fingerprint_store_judges_as_the_exact_store(model, only):
+    """The fingerprint store numbers states and keeps steps as number pairs;
+    same verdict, counts and trace as the exact store's dict of lists."""
+    symmetry = model.symmetry_size() > 1
+    exact = explore(model, symmetry=symmetry, only=only)
+    fingerprinted = explore(model, symmetry=symmetry, only=only, store="fingerprint")
+    assert (fingerprinted.verdict, fingerprinted.property, fingerprinted.path) == (
+        exact.verdict, exact.property, exact.path)
+    assert fingerprinted.stats.kept_states == exact.stats.kept_states
+    assert fingerprinted.stats.transitions == exact.stats.transitions
+
+
+def test_backward_search_over_numbered_steps():
+    """0 is good; 1 -> 0; 2 -> 1 and 3 -> 1 (two predecessors of one state);
+    4 only loops on itself: 4 is the one stuck state."""
+    good = np.array([True, False, False, False, False])
+    sources, targets = np.array([1, 2, 3, 4]), np.array([0, 1, 1, 4])
+    assert first_stuck_numbered(good, sources, targets) == 4
+    assert first_stuck_numbered(good, sources[:3], targets[:3]) == 4
+    assert first_stuck_numbered(good[:4], sources[:3], targets[:3]) is None

@@ -134,14 +134,14 @@ def _visited_store(store: str, model: Model, canonical: Canonical | None,
         return ExactVisited()
     if store != "fingerprint":
         raise SpecError(f"no store {store!r}: exact or fingerprint")
+    if checkpoint is None:
+        return FingerprintVisited(model, canonical, memory, recoverables=recoverables)
     if recoverables:
         raise SpecError(
-            f"--store fingerprint cannot check @recoverable properties "
-            f"({', '.join(name for name, _ in recoverables)}): they need the whole state "
-            "graph. Use --store exact, or --only to check the invariants alone"
+            f"--checkpoint cannot save the state graph that @recoverable properties need "
+            f"({', '.join(name for name, _ in recoverables)}); check them without "
+            "--checkpoint, or use --only to check the invariants alone"
         )
-    if checkpoint is None:
-        return FingerprintVisited(model, canonical, memory)
     return FingerprintVisited(model, canonical, memory, checkpoint.directory,
                               fresh=checkpoint.saved is None)
 
@@ -206,7 +206,9 @@ def _search(
     successors = model.successors
     represented = 0
     # For recoverability: the states that step into each state.
-    into: dict[Hashable, list[Hashable]] | None = {} if recoverables else None
+    # (The fingerprint store records the graph itself, by state numbers.)
+    into: dict[Hashable, list[Hashable]] | None = (
+        {} if recoverables and isinstance(visited, ExactVisited) else None)
 
     # ``represented`` is passed in, not closed over: a closure variable would
     # slow down its updates in the hot loop.
@@ -363,9 +365,11 @@ def _search(
             if checkpoint is not None and checkpoint.due():
                 save_checkpoint(0, represented, transitions, expanded)
     stats.transitions = transitions
-    if into is not None:
-        parents = visited.parents  # type: ignore[union-attr]
-        for name, holds in recoverables:
-            if (stuck := first_stuck(parents, into, holds, name)) is not None:
-                return finish(represented, "violation", property=name, path=stuck)
+    for name, holds in recoverables:
+        if into is not None:
+            stuck = first_stuck(visited.parents, into, holds, name)  # type: ignore[union-attr]
+        else:
+            stuck = visited.first_stuck(name)  # type: ignore[union-attr]
+        if stuck is not None:
+            return finish(represented, "violation", property=name, path=stuck)
     return finish(represented, "ok")

@@ -37,73 +37,95 @@ def collision_probability(n: int) -> float:
 
 
 class FingerprintSet:
-    """A set of non-zero 64-bit integers, 8 bytes per slot."""
+    """A set of non-zero 64-bit integers, 8 bytes per slot.
 
-    def __init__(self, expected: int = 0) -> None:
+    With ``values``, a map instead: each fingerprint carries an int64 (the
+    state's index, for ``@recoverable`` properties), 8 more bytes a slot;
+    use ``insert`` then, not ``add``.
+    """
+
+    def __init__(self, expected: int = 0, values: bool = False) -> None:
         slots = _MIN_SLOTS
         while slots * MAX_LOAD * SEGMENTS < expected:
             slots *= 2
         self._tables = [np.zeros(slots, dtype=np.uint64) for _ in range(SEGMENTS)]
+        self._values = ([np.zeros(slots, dtype=np.int64) for _ in range(SEGMENTS)]
+                        if values else None)
         self._counts = [0] * SEGMENTS
         self._refresh()
 
     def _refresh(self) -> None:
         # memoryviews index to Python ints several times faster than numpy.
         self._views = [memoryview(table) for table in self._tables]
+        self._value_views = ([memoryview(v) for v in self._values]
+                             if self._values is not None else None)
         self._limits = [int(len(table) * MAX_LOAD) for table in self._tables]
 
     def add(self, fp: int) -> bool:
         """Insert ``fp``; True if it was not there before."""
         segment = fp >> 56
         view = self._views[segment]
-        mask = len(view) - 1
-        slot = fp & mask
-        while True:
-            held = view[slot]
-            if held == fp:
-                return False
-            if not held:
-                break
-            slot = (slot + 1) & mask
-        view[slot] = fp
+        slot = _probe(view, fp)
+        if view[slot]:
+            return False
+        self._place(segment, slot, fp)
+        return True
+
+    def insert(self, fp: int, value: int) -> int:
+        """Map ``fp`` to ``value`` if it is new (then -1), else its value."""
+        segment = fp >> 56
+        view = self._views[segment]
+        slot = _probe(view, fp)
+        values = self._value_views[segment]  # type: ignore[index]
+        if view[slot]:
+            return values[slot]
+        values[slot] = value
+        self._place(segment, slot, fp)
+        return -1
+
+    def _place(self, segment: int, slot: int, fp: int) -> None:
+        self._views[segment][slot] = fp
         self._counts[segment] += 1
         if self._counts[segment] > self._limits[segment]:
             self._grow(segment)
-        return True
 
     def __contains__(self, fp: int) -> bool:
         view = self._views[fp >> 56]
-        mask = len(view) - 1
-        slot = fp & mask
-        while (held := view[slot]) != fp:
-            if not held:
-                return False
-            slot = (slot + 1) & mask
-        return True
+        return bool(view[_probe(view, fp)])
 
     def __len__(self) -> int:
         return sum(self._counts)
 
     @property
     def nbytes(self) -> int:
-        return sum(table.nbytes for table in self._tables)
+        values = sum(v.nbytes for v in self._values) if self._values is not None else 0
+        return sum(table.nbytes for table in self._tables) + values
 
     def growth_bytes(self) -> int:
         """Memory the next doubling of a segment may take (a bound for limits)."""
-        return 2 * max(table.nbytes for table in self._tables)
+        per_slot = 2 if self._values is not None else 1
+        return 2 * per_slot * max(table.nbytes for table in self._tables)
 
     def _grow(self, segment: int) -> None:
         old = self._tables[segment]
-        keys = old[old != 0]
+        taken = old != 0
+        keys = old[taken]
         self._views[segment].release()
         self._tables[segment] = table = np.zeros(2 * len(old), dtype=np.uint64)
         del old
-        _insert_distinct(table, keys)
+        if self._values is None:
+            _insert_distinct(table, keys, None, None)
+        else:
+            self._value_views[segment].release()  # type: ignore[index]
+            values = self._values[segment][taken]
+            self._values[segment] = np.zeros(len(table), dtype=np.int64)
+            _insert_distinct(table, keys, self._values[segment], values)
+            self._value_views[segment] = memoryview(self._values[segment])  # type: ignore[index]
         self._views[segment] = memoryview(table)
         self._limits[segment] = int(len(table) * MAX_LOAD)
 
     def save(self, path: Path) -> None:
-        """Write the set to ``path`` (the caller makes the write durable)."""
+        """Write the set to ``path`` and fsync it (values are not saved)."""
         with open(path, "wb") as out:
             np.savez(out, magic=np.array(_MAGIC), counts=np.array(self._counts, dtype=np.int64),
                      sizes=np.array([len(t) for t in self._tables], dtype=np.int64),
@@ -124,6 +146,7 @@ class FingerprintSet:
                 or int(sizes.sum()) != len(slots)):
             raise SpecError(f"{path}: not a fingerprint table of this version")
         store = cls.__new__(cls)
+        store._values = None
         store._tables = list(np.split(slots, np.cumsum(sizes)[:-1]))
         store._tables = [np.ascontiguousarray(t, dtype=np.uint64) for t in store._tables]
         store._counts = [int(c) for c in counts]
@@ -133,8 +156,19 @@ class FingerprintSet:
         return store
 
 
-def _insert_distinct(table: np.ndarray, keys: np.ndarray) -> None:
-    """Insert keys (distinct, none in ``table``) by linear probing, vectorised.
+def _probe(view: memoryview, fp: int) -> int:
+    """The slot holding ``fp``, or else the free slot where it belongs."""
+    mask = len(view) - 1
+    slot = fp & mask
+    while (held := view[slot]) and held != fp:
+        slot = (slot + 1) & mask
+    return slot
+
+
+def _insert_distinct(table: np.ndarray, keys: np.ndarray, value_table: np.ndarray | None,
+                     values: np.ndarray | None) -> None:
+    """Insert keys (distinct, none in ``table``) by linear probing, vectorised;
+    with ``values``, each key's value goes to the same slot of ``value_table``.
 
     Each round, of the keys aiming at a free slot one per slot takes it; all
     others move one slot on.  A key only ever passes taken slots, which is
@@ -149,5 +183,8 @@ def _insert_distinct(table: np.ndarray, keys: np.ndarray) -> None:
         table[slots[placed]] = keys[placed]
         left = np.ones(keys.size, dtype=bool)
         left[placed] = False
+        if values is not None:
+            value_table[slots[placed]] = values[placed]  # type: ignore[index]
+            values = values[left]
         keys = keys[left]
         slots = (slots[left] + np.uint64(1)) & mask

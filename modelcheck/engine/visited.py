@@ -23,7 +23,8 @@ import itertools
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Hashable, Iterator
+from array import array
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,7 @@ from modelcheck.engine.replay import rebuild
 from modelcheck.engine.store import FingerprintSet
 from modelcheck.errors import SpecError
 from modelcheck.model import Model
+from modelcheck.recover import first_stuck_numbered
 
 #: States per level handed to the sampling checks (mutability, symmetry).
 SAMPLE = 256
@@ -118,12 +120,19 @@ class FingerprintVisited:
     """Fingerprints in memory; frontier, parent links and traces on disk."""
 
     def __init__(self, model: Model, canonical: Canonical | None, memory: int | None = None,
-                 workdir: Path | None = None, fresh: bool = True) -> None:
+                 workdir: Path | None = None, fresh: bool = True,
+                 recoverables: Sequence[tuple[str, Callable[[Hashable], bool]]] = ()) -> None:
         self._model = model
         self._canonical = canonical
         self._own_dir = workdir is None
         self.dir = Path(tempfile.mkdtemp(prefix="modelcheck-")) if workdir is None else workdir
-        self.seen = FingerprintSet()
+        self.seen = FingerprintSet(values=bool(recoverables))
+        # For @recoverable properties (see recover.py): each state's number
+        # by fingerprint (in ``seen``), every step as (from, to) numbers, and
+        # per property whether it holds in each state.
+        self._recoverables = list(recoverables)
+        self._sources, self._targets = array("q"), array("q")
+        self._good = [bytearray() for _ in recoverables]
         # Each of the two levels in hand may hold a sixteenth of the memory
         # limit in pickled chunks (at most MEMORY_BUDGET) before spilling.
         budget = MEMORY_BUDGET if memory is None else max(1 << 20, min(MEMORY_BUDGET, memory // 16))
@@ -142,8 +151,9 @@ class FingerprintVisited:
 
     def add_initial(self, state: Hashable, action: int) -> bool:
         fp = fingerprint(state)
-        if not self.seen.add(fp):
+        if not (self.seen.insert(fp, self.kept) < 0 if self._recoverables else self.seen.add(fp)):
             return False
+        self._judge(state)
         if len(self._sample_refs) < SAMPLE:
             self._sample_refs[state] = self.kept
         self._frontier.append(state)
@@ -152,11 +162,34 @@ class FingerprintVisited:
 
     def add(self, state: Hashable, parent: int, action: int) -> bool:
         fp = fingerprint(state)
-        if not self.seen.add(fp):
+        if self._recoverables:
+            number = self.kept
+            known = self.seen.insert(fp, number)
+            self._sources.append(parent)
+            self._targets.append(number if known < 0 else known)
+            if known >= 0:
+                return False
+            self._judge(state)
+        elif not self.seen.add(fp):
             return False
         self._next.append(state)
         self._link(parent, action, fp)
         return True
+
+    def _judge(self, state: Hashable) -> None:
+        for good, (name, holds) in zip(self._good, self._recoverables):
+            try:
+                good.append(bool(holds(state)))
+            except Exception as exc:
+                raise SpecError(f"recoverable property {name} raised {type(exc).__name__}: "
+                                f"{exc}") from exc
+
+    def first_stuck(self, name: str) -> int | None:
+        """The number of the first state from which ``name`` can never hold again."""
+        which = [n for n, _ in self._recoverables].index(name)
+        good = np.frombuffer(bytes(self._good[which]), dtype=bool)
+        return first_stuck_numbered(good, np.frombuffer(self._sources, dtype=np.int64),
+                                    np.frombuffer(self._targets, dtype=np.int64))
 
     def _link(self, parent: int, action: int, fp: int) -> None:
         self._buffer.append((parent, action, fp))
