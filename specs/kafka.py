@@ -228,6 +228,13 @@ class Kafka(Protocol):
             params=("version=kip966", "epochs=2"),
             options=Options(writes=1, faults="power_loss=1,crash=1", only=("available",))),
         Counterexample(
+            "kip966-unreachable", "KIP-966 with one broker unreachable for good: "
+            "another was fenced and the third shut down uncleanly, so neither may lead "
+            "and the partition never takes a write again (availability half of the pair)",
+            params=("version=kip966", "epochs=1"),
+            options=Options(writes=0, faults="power_loss=1", only=("available",),
+                            unreachable=1)),
+        Counterexample(
             "kip966-last_known_leader", "Kafka 4.0's third election rule, the last "
             "known leader, restores availability and loses an acknowledged record",
             params=("version=kip966", "last_known_leader=true"),
