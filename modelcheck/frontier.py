@@ -14,13 +14,15 @@ spec accepts is a design.  A *cell* is ``(n, u, k)``.  Per cell and design:
 
 Answers that follow from others are inferred, not searched, and say so:
 
-* ``W + R <= n`` loses data with no fault: a write held by ``W`` nodes and
-  an election won by ``R`` others that lack it (quorum counting);
 * ``W > n - u`` or ``R > n - u`` is stuck from the initial state: the
   reachable nodes can neither commit nor elect (quorum counting);
 * a loss found with ``k`` power losses is found with more (the budget only
   adds states), and a stuck state found with ``(u, k)`` is stuck with more
   of either (more unreachable nodes only forbid steps).
+
+``W + R <= n`` is searched, not inferred: a write and an election need not
+meet, but whether a second leader fits depends on the spec's bounds (with
+``terms=1`` there is none), and the shortest loss is found in seconds.
 
 Every search result is cached on disk, keyed by the spec file's content,
 the design's parameters, the fault budget, ``u`` and the search budget, so
@@ -57,6 +59,12 @@ class Budget:
 
     def key(self) -> dict[str, Any]:
         return {"time_limit": self.time_limit, "max_states": self.max_states}
+
+    def covers(self, other: Budget) -> bool:
+        """Whether every limit of this budget is at least ``other``'s."""
+        return all(mine is None or (theirs is not None and mine >= theirs)
+                   for mine, theirs in ((self.time_limit, other.time_limit),
+                                        (self.max_states, other.max_states)))
 
 
 @dataclass(frozen=True)
@@ -244,7 +252,10 @@ def _search(task: dict[str, Any]) -> dict[str, Any]:
 
 
 class Cache:
-    """Search results on disk, one JSON file per key."""
+    """Search results on disk, one JSON file per key (spec content, design,
+    faults, u), each with the budget it was searched with.  A decided result
+    holds whatever the budget; an undecided one is reused only for a budget
+    no larger than its own, so raising the limits searches again."""
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
@@ -253,17 +264,22 @@ class Cache:
         digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()
         return self.directory / f"{digest[:32]}.json"
 
-    def get(self, key: dict[str, Any]) -> dict[str, Any] | None:
+    def get(self, key: dict[str, Any], budget: Budget) -> dict[str, Any] | None:
         try:
-            return json.loads(self._path(key).read_text(encoding="utf-8"))["result"]
-        except (OSError, ValueError, KeyError):
+            entry = json.loads(self._path(key).read_text(encoding="utf-8"))
+            result, searched = entry["result"], Budget(**entry["budget"])
+        except (OSError, ValueError, KeyError, TypeError):
             return None
+        if result["verdict"] != "incomplete" or searched.covers(budget):
+            return result
+        return None
 
-    def put(self, key: dict[str, Any], result: dict[str, Any]) -> None:
+    def put(self, key: dict[str, Any], budget: Budget, result: dict[str, Any]) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
         path = self._path(key)
         partial = path.with_suffix(".tmp")
-        partial.write_text(json.dumps({"key": key, "result": result}), encoding="utf-8")
+        partial.write_text(json.dumps({"key": key, "budget": budget.key(), "result": result}),
+                           encoding="utf-8")
         os.replace(partial, path)  # never a half-written entry
 
 
@@ -299,7 +315,7 @@ class Frontier:
     def _key(self, kind: str, n: int, design: Design, k: int, u: int) -> dict[str, Any]:
         return {"format": CACHE_FORMAT, "spec": self.spec_digest, "kind": kind, "nodes": n,
                 "design": dict(design.params), "k": k,
-                "u": u if kind == "availability" else None, **self.budget.key(),
+                "u": u if kind == "availability" else None,
                 **({"fixed": list(self.fixed)} if self.fixed else {})}
 
     def _run(self, jobs: list[tuple[str, int, Design, int, int]]) -> dict[tuple, Result]:
@@ -308,7 +324,7 @@ class Frontier:
         todo = []
         for job in jobs:
             kind, n, design, k, u = job
-            cached = self.cache.get(self._key(*job))
+            cached = self.cache.get(self._key(*job), self.budget)
             if cached is not None:
                 self.counts.cached += 1
                 results[job] = Result(**cached)
@@ -331,7 +347,7 @@ class Frontier:
         stored = {}
         for job, result in zip(todo, found):
             self.counts.searched += 1
-            self.cache.put(self._key(*job), result)
+            self.cache.put(self._key(*job), self.budget, result)
             stored[job] = Result(**result)
             if self.on_search is not None:
                 kind, n, design, k, u = job
@@ -365,11 +381,7 @@ class Frontier:
         for d in designs:
             earlier = [j for j in range(k) if (d, j) in known
                        and known[d, j].verdict == "violation"]
-            if d.W + d.R <= n:
-                known[d, k] = Result("violation", "durability", inferred=(
-                    f"quorum counting: W+R={d.W + d.R} <= n={n}, a write and an "
-                    "election need not meet"))
-            elif earlier:
+            if earlier:
                 first = known[d, earlier[0]]
                 known[d, k] = Result("violation", first.property, first.steps, trace=first.trace,
                                      inferred=f"as with k={earlier[0]}")
@@ -549,8 +561,7 @@ def document(cells: list[Cell], command: str, budget: Budget) -> str:
         "that column with the bound n >= 2u + k + 1.", "",
         text_table(cells, markdown=True), "",
         "Answers that follow from others are inferred, not searched, and say so in the "
-        "design tables: W+R <= n loses data with no fault (a write and an election need not "
-        "meet); W > n-u or R > n-u is stuck from the start (the reachable nodes cannot "
+        "design tables: W > n-u or R > n-u is stuck from the start (the reachable nodes cannot "
         "commit or elect); a loss found with k power losses stands with more, and a stuck "
         "state with (u, k) stands with more of either. Designs that lose data are not "
         "judged for availability.", "",
