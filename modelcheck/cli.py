@@ -351,12 +351,15 @@ def sweep_command(
               help="Where search results are kept (keyed by spec content, parameters, budget).")
 @click.option("--all-witnesses", is_flag=True,
               help="Judge every design; by default a cell's column stops at its first witness.")
+@click.option("--from-cache", is_flag=True,
+              help="Search nothing: print what the cache holds, the rest as not searched.")
 @click.option("--markdown", is_flag=True, help="Print the whole frontier as a Markdown document.")
 @click.option("--json", "as_json", is_flag=True, help="Print every cell and design as JSON.")
 @click.option("--csv", "as_csv", is_flag=True, help="Print the summary table as CSV.")
 def frontier_command(
     spec: str, fixed: tuple[str, ...], nodes: str, unreachable: str, losses: str, time_limit: float | None,
-    max_states: int | None, jobs: int, cache_dir: Path, all_witnesses: bool, markdown: bool,
+    max_states: int | None, jobs: int, cache_dir: Path, all_witnesses: bool, from_cache: bool,
+    markdown: bool,
     as_json: bool, as_csv: bool,
 ) -> None:
     """For each cell (n nodes, u unreachable, k power losses), is some design
@@ -386,7 +389,7 @@ def frontier_command(
         faults = frontier.parse_range(losses, "--losses")
         budget = frontier.Budget(time_limit, max_states)
         run = frontier.Frontier(spec, budget, frontier.Cache(cache_dir), jobs, all_witnesses,
-                                fixed, on_search=lambda line: click.echo(line, err=True))
+                                fixed, from_cache, on_search=lambda line: click.echo(line, err=True))
         cells = run.cells(sizes, cuts, faults)
     except SpecError as exc:
         click.echo(f"error: {exc}", err=True)
@@ -407,6 +410,7 @@ def frontier_command(
             command += ["--max-states", str(max_states)]
         if all_witnesses:
             command.append("--all-witnesses")
-        click.echo(frontier.document(cells, " ".join(command) + " --markdown", budget), nl=False)
+        click.echo(frontier.document(cells, " ".join(command) + " --markdown", budget,
+                                     from_cache), nl=False)
     else:
         click.echo(frontier.text_table(cells))

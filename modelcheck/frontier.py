@@ -91,7 +91,9 @@ class Result:
             case "violation":
                 word = f"✗ {self.property}" + (f", {self.steps} steps" if self.steps else "")
             case "skipped":
-                return f"not judged: {self.inferred}"
+                return f"not searched: {self.inferred}"
+            case _ if self.limit == "not searched":
+                word = "? not searched"
             case _:
                 word = f"? {self.limit} reached"
         return f"{word} ({self.inferred})" if self.inferred else word
@@ -140,6 +142,8 @@ class Verdict:
         """yes (durable and available), no, undecided, or skipped (not judged:
         another design already answered the cell)."""
         if self.availability is not None and self.availability.verdict == "skipped":
+            return "skipped"
+        if self.availability is None and self.durability.verdict == "skipped":
             return "skipped"
         results = [self.durability] + ([self.availability] if self.availability else [])
         if any(r.verdict == "violation" for r in results):
@@ -298,6 +302,7 @@ class Frontier:
 
     def __init__(self, spec: str, budget: Budget, cache: Cache, jobs: int = 1,
                  all_witnesses: bool = False, fixed: tuple[str, ...] = (),
+                 from_cache: bool = False,
                  on_search: Callable[[str], None] | None = None) -> None:
         self.spec_name = spec
         self.spec = load(spec)
@@ -311,6 +316,8 @@ class Frontier:
         self.counts = Counts()
         #: NAME=VALUE parameters every design gets (e.g. terms=1).
         self.fixed = fixed
+        #: Search nothing: what the cache lacks is shown as not searched.
+        self.from_cache = from_cache
 
     def _key(self, kind: str, n: int, design: Design, k: int, u: int) -> dict[str, Any]:
         return {"format": CACHE_FORMAT, "spec": self.spec_digest, "kind": kind, "nodes": n,
@@ -334,6 +341,9 @@ class Frontier:
                   "params": [f"nodes={n}", *self.fixed, *(f"{a}={b}" for a, b in design.params)],
                   **self.budget.key()} for kind, n, design, k, u in todo]
         if not tasks:
+            return results
+        if self.from_cache:
+            results.update((job, Result("incomplete", limit="not searched")) for job in todo)
             return results
         if self.jobs > 1 and len(tasks) > 1:
             with ProcessPoolExecutor(max_workers=self.jobs) as pool:
@@ -362,76 +372,78 @@ class Frontier:
             durability: dict[tuple[Design, int], Result] = {}
             availability: dict[tuple[Design, int, int], Result] = {}
             for k in losses:
-                self._durability(n, k, designs, durability)
                 for u in unreachable:
                     if u >= n:
                         continue  # a cluster with every node unreachable has nothing to say
-                    self._availability(n, u, k, designs, durability, availability)
                     cell = Cell(n, u, k, {column: [] for column in COLUMNS})
-                    for d in designs:
-                        column = COLUMNS[1] if d.baseline else COLUMNS[0]
-                        cell.columns[column].append(
-                            Verdict(d, durability[d, k], availability.get((d, u, k))))
+                    for baseline, column in zip((False, True), COLUMNS):
+                        chosen = [d for d in designs if d.baseline == baseline]
+                        self._column(n, u, k, chosen, durability, availability)
+                        cell.columns[column] = [
+                            Verdict(d, durability[d, k] if (d, k) in durability
+                                    else _not_searched(availability[d, u, k]),
+                                    availability.get((d, u, k)))
+                            for d in chosen]
                     cells.append(cell)
         return cells
 
-    def _durability(self, n: int, k: int, designs: list[Design],
-                    known: dict[tuple[Design, int], Result]) -> None:
-        jobs = []
+    def _column(self, n: int, u: int, k: int, designs: list[Design],
+                durability: dict[tuple[Design, int], Result],
+                availability: dict[tuple[Design, int, int], Result]) -> None:
+        """Decide ``designs`` in cell (n, u, k): inferences first, then
+        searches a batch at a time (durability, then availability of the
+        designs that keep their writes), until a witness if not all wanted."""
+        open_designs = []
         for d in designs:
-            earlier = [j for j in range(k) if (d, j) in known
-                       and known[d, j].verdict == "violation"]
-            if earlier:
-                first = known[d, earlier[0]]
-                known[d, k] = Result("violation", first.property, first.steps, trace=first.trace,
-                                     inferred=f"as with k={earlier[0]}")
-            else:
-                jobs.append(("durability", n, d, k, 0))
+            if (d, k) not in durability:
+                lost = [j for j in range(k) if (d, j) in durability
+                        and durability[d, j].verdict == "violation"]
+                if lost:
+                    first = durability[d, lost[0]]
+                    durability[d, k] = Result("violation", first.property, first.steps,
+                                              trace=first.trace, inferred=f"as with k={lost[0]}")
+                    self.counts.inferred += 1
+            if (d, k) in durability and durability[d, k].verdict == "violation":
                 continue
-            self.counts.inferred += 1
-        for (kind, _, d, _, _), result in self._run(jobs).items():
-            known[d, k] = result
-
-    def _availability(self, n: int, u: int, k: int, designs: list[Design],
-                      durability: dict[tuple[Design, int], Result],
-                      known: dict[tuple[Design, int, int], Result]) -> None:
-        jobs = []
-        for d in designs:
-            if durability[d, k].verdict == "violation":
-                continue  # not a candidate: loses data
-            stuck = [(uu, kk) for (dd, uu, kk), r in known.items()
+            stuck = [(uu, kk) for (dd, uu, kk), r in availability.items()
                      if dd == d and uu <= u and kk <= k and r.verdict == "violation"]
             if d.W > n - u or d.R > n - u:
                 which = "W" if d.W > n - u else "R"
-                known[d, u, k] = Result("violation", "available", inferred=(
+                availability[d, u, k] = Result("violation", "available", inferred=(
                     f"quorum counting: {which}={getattr(d, which)} > n-u={n - u}"))
+                self.counts.inferred += 1
             elif stuck:
                 uu, kk = stuck[0]
-                first = known[d, uu, kk]
-                known[d, u, k] = Result("violation", "available", first.steps, trace=first.trace,
-                                        inferred=f"as with u={uu}, k={kk}")
+                first = availability[d, uu, kk]
+                availability[d, u, k] = Result("violation", "available", first.steps,
+                                               trace=first.trace,
+                                               inferred=f"as with u={uu}, k={kk}")
+                self.counts.inferred += 1
             else:
-                jobs.append(("availability", n, d, k, u))
-                continue
-            self.counts.inferred += 1
-        if self.all_witnesses:
-            for (_, _, d, _, _), result in self._run(jobs).items():
-                known[d, u, k] = result
-            return
-        # One witness answers a column: search its designs a batch at a time
-        # and skip the rest once one is durable and available.
-        for baseline in (False, True):
-            column = [job for job in jobs if job[2].baseline == baseline]
-            while column:
-                batch, column = column[: self.jobs], column[self.jobs :]
-                found = self._run(batch)
-                for (_, _, d, _, _), result in found.items():
-                    known[d, u, k] = result
-                if any(r.verdict == "ok" and durability[d, k].verdict == "ok"
-                       for (_, _, d, _, _), r in found.items()):
-                    for _, _, d, _, _ in column:
-                        known[d, u, k] = Result("skipped", inferred="the cell has a witness")
-                    break
+                open_designs.append(d)
+        while open_designs:
+            batch, open_designs = open_designs[: self.jobs], open_designs[self.jobs :]
+            found = self._run([("durability", n, d, k, 0) for d in batch
+                               if (d, k) not in durability])
+            for (_, _, d, _, _), result in found.items():
+                durability[d, k] = result
+            keeping = [d for d in batch if durability[d, k].verdict != "violation"]
+            found = self._run([("availability", n, d, k, u) for d in keeping])
+            for (_, _, d, _, _), result in found.items():
+                availability[d, u, k] = result
+            if not self.all_witnesses and any(
+                    durability[d, k].verdict == "ok" and availability[d, u, k].verdict == "ok"
+                    for d in keeping):
+                for d in open_designs:
+                    availability[d, u, k] = Result("skipped", inferred="the cell has a witness")
+                return
+
+
+def _not_searched(availability: Result) -> Result:
+    """The durability shown for a design whose durability was not searched."""
+    if availability.verdict == "skipped":
+        return availability
+    return Result("skipped", inferred="stuck whatever it keeps")
 
 
 # --- output ---------------------------------------------------------------------
@@ -546,12 +558,16 @@ def bound_conditions(cells: list[Cell]) -> list[str]:
     return lines
 
 
-def document(cells: list[Cell], command: str, budget: Budget) -> str:
-    """The whole frontier as a Markdown document."""
+def document(cells: list[Cell], command: str, budget: Budget, from_cache: bool = False) -> str:
+    """The whole frontier as a Markdown document; ``command`` regenerates it
+    (``from_cache``: this one was printed from the cache, searching nothing)."""
     limits = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in budget.key().items() if v) or "none"
     out = [
         "# The frontier of a design family", "",
         f"Regenerate with `{command}` (results are cached: a re-run is instant).", "",
+        *([f"This copy was printed with `--from-cache` when the time set aside for the "
+           "searches ran out: searches that had not run are marked *not searched*, and "
+           "their cells undecided. The command above runs them.", ""] if from_cache else []),
         f"Per search: {limits}. A cell (n, u, k) has n nodes, u of them unreachable for good "
         "and k power losses. A design is a **witness** when it is durable (no acknowledged "
         "write lost, searched with k power losses) and available (from every reachable "

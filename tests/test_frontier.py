@@ -57,8 +57,9 @@ def test_undecided_results_are_searched_again_with_a_larger_budget(tmp_path):
 
 def test_cell_verdicts_equal_separate_checks(computed):
     """Every design's durability and availability, searched or inferred,
-    equals a `check --unreachable` of that design on its own (W+R <= n and
-    W > n-u included: those are inferences, and this tests them)."""
+    equals a `check --unreachable` of that design on its own (W or R > n-u
+    included: an inference, which this tests).  A durability the frontier
+    did not need (the design is stuck anyway) is not compared."""
     _, _, [cell] = computed
     assert (cell.n, cell.u, cell.k) == (3, 1, 0)
     sample = [v for column in COLUMNS for v in cell.columns[column]
@@ -70,7 +71,8 @@ def test_cell_verdicts_equal_separate_checks(computed):
     for v in sample:
         params = ["nodes=3", *FIXED, *(f"{k}={x}" for k, x in v.design.params)]
         pair = verdicts("quorum_log", params, Options(faults="none", unreachable=1))
-        assert pair.safety.outcome.verdict == v.durability.verdict, v.design
+        if v.durability.verdict != "skipped":
+            assert pair.safety.outcome.verdict == v.durability.verdict, v.design
         if v.availability is not None:
             assert pair.availability.outcome.verdict == v.availability.verdict, v.design
 
