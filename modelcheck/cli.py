@@ -354,13 +354,15 @@ def sweep_command(
 @click.option("--from-cache", is_flag=True,
               help="Search nothing: print what the cache holds, the rest as not searched.")
 @click.option("--markdown", is_flag=True, help="Print the whole frontier as a Markdown document.")
+@click.option("--notes", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              metavar="FILE", help="With --markdown: Markdown written by hand to follow the table.")
 @click.option("--json", "as_json", is_flag=True, help="Print every cell and design as JSON.")
 @click.option("--csv", "as_csv", is_flag=True, help="Print the summary table as CSV.")
 def frontier_command(
-    spec: str, fixed: tuple[str, ...], nodes: str, unreachable: str, losses: str, time_limit: float | None,
-    max_states: int | None, jobs: int, cache_dir: Path, all_witnesses: bool, from_cache: bool,
-    markdown: bool,
-    as_json: bool, as_csv: bool,
+    spec: str, fixed: tuple[str, ...], nodes: str, unreachable: str, losses: str,
+    time_limit: float | None, max_states: int | None, jobs: int, cache_dir: Path,
+    all_witnesses: bool, from_cache: bool,
+    markdown: bool, notes: Path | None, as_json: bool, as_csv: bool,
 ) -> None:
     """For each cell (n nodes, u unreachable, k power losses), is some design
     of the family SPEC durable and available?
@@ -389,7 +391,8 @@ def frontier_command(
         faults = frontier.parse_range(losses, "--losses")
         budget = frontier.Budget(time_limit, max_states)
         run = frontier.Frontier(spec, budget, frontier.Cache(cache_dir), jobs, all_witnesses,
-                                fixed, from_cache, on_search=lambda line: click.echo(line, err=True))
+                                fixed, from_cache,
+                                on_search=lambda line: click.echo(line, err=True))
         cells = run.cells(sizes, cuts, faults)
     except SpecError as exc:
         click.echo(f"error: {exc}", err=True)
@@ -402,15 +405,18 @@ def frontier_command(
     elif as_csv:
         click.echo(frontier.csv_table(cells), nl=False)
     elif markdown:
-        command = ["modelcheck", "frontier", spec, *(f"-p {a}" for a in fixed), "--nodes", nodes, "--unreachable",
-                   unreachable, "--losses", losses]
+        command = ["modelcheck", "frontier", spec, *(f"-p {a}" for a in fixed),
+                   "--nodes", nodes, "--unreachable", unreachable, "--losses", losses]
         if time_limit is not None:
             command += ["--time-limit", f"{time_limit:g}"]
         if max_states is not None:
             command += ["--max-states", str(max_states)]
         if all_witnesses:
             command.append("--all-witnesses")
+        if notes is not None:
+            command += ["--notes", str(notes)]
+        text = notes.read_text(encoding="utf-8") if notes is not None else ""
         click.echo(frontier.document(cells, " ".join(command) + " --markdown", budget,
-                                     from_cache), nl=False)
+                                     from_cache, text), nl=False)
     else:
         click.echo(frontier.text_table(cells))

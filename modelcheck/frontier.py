@@ -205,7 +205,8 @@ def family(spec: Spec, n: int, fixed: tuple[str, ...] = ()) -> list[Design]:
     missing = required - set(spec.parameters)
     if missing:
         raise SpecError(f"{spec.name} is not a design family: it has no parameter "
-                        f"{', '.join(sorted(missing))} (a family needs {', '.join(sorted(required))})")
+                        f"{', '.join(sorted(missing))} (a family needs "
+                        f"{', '.join(sorted(required))})")
     axes: dict[str, list[str]] = {"W": [str(w) for w in range(1, n + 1)],
                                   "R": [str(r) for r in range(1, n + 1)]}
     pinned = {a.partition("=")[0] for a in fixed}
@@ -245,7 +246,8 @@ def _search(task: dict[str, Any]) -> dict[str, Any]:
     else:
         name, model, values = build(task["spec"], task["params"], options)
         report = availability_report(name, {**values, "unreachable": task["u"]}, model,
-                                     task["u"], symmetry=model.symmetry_size() > 1, max_states=options.max_states,
+                                     task["u"], symmetry=model.symmetry_size() > 1,
+                                     max_states=options.max_states,
                                      time_limit=options.time_limit)
     o = report.outcome
     violated = o.verdict == "violation"
@@ -541,8 +543,10 @@ def bound_conditions(cells: list[Cell]) -> list[str]:
         bound = {(w, r) for w in range(1, c.n + 1) for r in range(1, c.n + 1)
                  if w + r >= c.n + c.k + 1 and max(w, r) <= c.n - c.u}
         found = {(v.design.W, v.design.R) for v in c.witnesses(COLUMNS[0])}
+        unjudged = {(v.design.W, v.design.R) for v in c.columns[COLUMNS[0]]
+                    if v.answer == "skipped"}
         outside = sorted(found - bound)
-        missing = sorted(bound - found)
+        missing = sorted(bound - found - unjudged)
         note = f"n={c.n} u={c.u} k={c.k}: "
         if not bound and not found:
             note += "no (W, R) meets the bound, and no design is a witness"
@@ -550,17 +554,23 @@ def bound_conditions(cells: list[Cell]) -> list[str]:
             note += (f"bound allows {', '.join(f'W{w}R{r}' for w, r in sorted(bound)) or 'none'}; "
                      f"witnesses {', '.join(f'W{w}R{r}' for w, r in sorted(found)) or 'none'}")
             if outside:
-                note += f"; witnesses outside the bound: {', '.join(f'W{w}R{r}' for w, r in outside)}"
+                note += ("; witnesses outside the bound: "
+                         f"{', '.join(f'W{w}R{r}' for w, r in outside)}")
             if missing:
                 note += (f"; within the bound but no witness: "
                          f"{', '.join(f'W{w}R{r}' for w, r in missing)}")
+            if unjudged - found:
+                note += (f"; not judged once a witness was found: "
+                         f"{', '.join(f'W{w}R{r}' for w, r in sorted(unjudged - found))}")
         lines.append(note)
     return lines
 
 
-def document(cells: list[Cell], command: str, budget: Budget, from_cache: bool = False) -> str:
+def document(cells: list[Cell], command: str, budget: Budget, from_cache: bool = False,
+             notes: str = "") -> str:
     """The whole frontier as a Markdown document; ``command`` regenerates it
-    (``from_cache``: this one was printed from the cache, searching nothing)."""
+    (``from_cache``: this one was printed from the cache, searching nothing).
+    ``notes``, Markdown written by hand, follow the summary table."""
     limits = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in budget.key().items() if v) or "none"
     out = [
         "# The frontier of a design family", "",
@@ -576,6 +586,7 @@ def document(cells: list[Cell], command: str, budget: Budget, from_cache: bool =
         "(fsync=log_async or never); fsync=always is the baseline. *conjecture* compares "
         "that column with the bound n >= 2u + k + 1.", "",
         text_table(cells, markdown=True), "",
+        *([notes.strip(), ""] if notes.strip() else []),
         "Answers that follow from others are inferred, not searched, and say so in the "
         "design tables: W > n-u or R > n-u is stuck from the start (the reachable nodes cannot "
         "commit or elect); a loss found with k power losses stands with more, and a stuck "
