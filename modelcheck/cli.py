@@ -509,3 +509,94 @@ def sweep_command(
     if fixed and not markdown:
         click.echo(f"{spec} with {', '.join(fixed)}")
     click.echo(table(rows, swept, markdown))
+
+
+@main.command(name="frontier")
+@click.argument("spec")
+@click.option("-p", "--param", "fixed", multiple=True, metavar="NAME=VALUE",
+              help="A parameter every design gets (repeatable), e.g. terms=1.")
+@click.option("--nodes", default="3..5", show_default=True, metavar="LOW..HIGH",
+              help="Cluster sizes n.")
+@click.option("--unreachable", default="0..2", show_default=True, metavar="LOW..HIGH",
+              help="How many nodes are unreachable for good (u).")
+@click.option("--losses", default="0..2", show_default=True, metavar="LOW..HIGH",
+              help="How many power losses (k).")
+@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
+              help="Per search; a cell it cuts short is undecided.")
+@click.option("--max-states", type=click.IntRange(min=1), metavar="N", help="Per search.")
+@click.option("--jobs", type=click.IntRange(min=1), default=2, show_default=True,
+              help="Searches run in parallel processes.")
+@click.option("--cache", "cache_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path(".modelcheck-cache/frontier"), show_default=True,
+              help="Where search results are kept (keyed by spec content, parameters, budget).")
+@click.option("--all-witnesses", is_flag=True,
+              help="Judge every design; by default a cell's column stops at its first witness.")
+@click.option("--from-cache", is_flag=True,
+              help="Search nothing: print what the cache holds, the rest as not searched.")
+@click.option("--markdown", is_flag=True, help="Print the whole frontier as a Markdown document.")
+@click.option("--notes", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              metavar="FILE", help="With --markdown: Markdown written by hand to follow the table.")
+@click.option("--json", "as_json", is_flag=True, help="Print every cell and design as JSON.")
+@click.option("--csv", "as_csv", is_flag=True, help="Print the summary table as CSV.")
+def frontier_command(
+    spec: str, fixed: tuple[str, ...], nodes: str, unreachable: str, losses: str,
+    time_limit: float | None, max_states: int | None, jobs: int, cache_dir: Path,
+    all_witnesses: bool, from_cache: bool,
+    markdown: bool, notes: Path | None, as_json: bool, as_csv: bool,
+) -> None:
+    """For each cell (n nodes, u unreachable, k power losses), is some design
+    of the family SPEC durable and available?
+
+    SPEC must have parameters nodes, W (commit quorum), R (election quorum)
+    and fsync; its other choice parameters are enumerated too. Prints, per
+    cell, the answer without log fsync and with fsync=always, the witness
+    designs, and how the answer compares with the bound n >= 2u + k + 1.
+
+    \b
+    Example:
+      modelcheck frontier quorum_log --nodes 3 --unreachable 1 --losses 1
+
+    \b
+    Exit status:
+      0  the frontier ran (whatever the answers)
+      2  usage or spec error
+    """
+    from modelcheck import frontier
+
+    try:
+        if sum((markdown, as_json, as_csv)) > 1:
+            raise SpecError("--markdown, --json and --csv are alternatives: give one")
+        sizes = frontier.parse_range(nodes, "--nodes")
+        cuts = frontier.parse_range(unreachable, "--unreachable")
+        faults = frontier.parse_range(losses, "--losses")
+        budget = frontier.Budget(time_limit, max_states)
+        run = frontier.Frontier(spec, budget, frontier.Cache(cache_dir), jobs, all_witnesses,
+                                fixed, from_cache,
+                                on_search=lambda line: click.echo(line, err=True))
+        cells = run.cells(sizes, cuts, faults)
+    except SpecError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_USAGE)
+    c = run.counts
+    click.echo(f"{c.searched} searched, {c.cached} from the cache, {c.inferred} inferred",
+               err=True)
+    if as_json:
+        click.echo(json.dumps(frontier.to_json(cells), indent=2, ensure_ascii=False))
+    elif as_csv:
+        click.echo(frontier.csv_table(cells), nl=False)
+    elif markdown:
+        command = ["modelcheck", "frontier", spec, *(f"-p {a}" for a in fixed),
+                   "--nodes", nodes, "--unreachable", unreachable, "--losses", losses]
+        if time_limit is not None:
+            command += ["--time-limit", f"{time_limit:g}"]
+        if max_states is not None:
+            command += ["--max-states", str(max_states)]
+        if all_witnesses:
+            command.append("--all-witnesses")
+        if notes is not None:
+            command += ["--notes", str(notes)]
+        text = notes.read_text(encoding="utf-8") if notes is not None else ""
+        click.echo(frontier.document(cells, " ".join(command) + " --markdown", budget,
+                                     from_cache, text), nl=False)
+    else:
+        click.echo(frontier.text_table(cells))

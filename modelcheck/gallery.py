@@ -22,6 +22,8 @@ from modelcheck.report import Report
 from modelcheck.run import Options, run, verdicts
 
 INDEX = "README.md"
+#: Documents ``modelcheck frontier --markdown`` writes here; each names its own command.
+FRONTIER_PREFIX = "frontier-"
 
 
 @dataclass(frozen=True)
@@ -82,11 +84,12 @@ def stale_files(out: Path) -> list[str]:
 
     SVG files are compared by name only: their bytes depend on the installed
     Graphviz, and they are drawn from the ``.dot`` files, which are compared.
+    Frontier documents are not the gallery's (see ``FRONTIER_PREFIX``).
     """
     def contents(folder: Path) -> dict[str, bytes]:
         return {
             p.name: b"" if p.suffix == ".svg" else p.read_bytes()
-            for p in folder.iterdir()
+            for p in folder.iterdir() if not p.name.startswith(FRONTIER_PREFIX)
         } if folder.is_dir() else {}
 
     with tempfile.TemporaryDirectory() as fresh_dir:

@@ -1,0 +1,610 @@
+"""The frontier: for which cluster sizes can some design of a family be both
+durable and available, with ``k`` power losses and ``u`` nodes unreachable?
+
+A *design family* is an actor spec with parameters ``nodes``, ``W``
+(commit quorum), ``R`` (election quorum) and ``fsync`` (``always`` is the
+baseline, the other values the question: no log fsync); every other
+``Literal`` parameter is a design choice too, and every combination the
+spec accepts is a design.  A *cell* is ``(n, u, k)``.  Per cell and design:
+
+* durability: the spec's invariants under ``power_loss=k`` (they do not
+  depend on ``u``);
+* availability: ``available`` with ``u`` nodes unreachable
+  (``modelcheck.available``), judged only for designs found durable.
+
+Answers that follow from others are inferred, not searched, and say so:
+
+* ``W > n - u`` or ``R > n - u`` is stuck from the initial state: the
+  reachable nodes can neither commit nor elect (quorum counting);
+* a loss found with ``k`` power losses is found with more (the budget only
+  adds states), and a stuck state found with ``(u, k)`` is stuck with more
+  of either (more unreachable nodes only forbid steps).
+
+``W + R <= n`` is searched, not inferred: a write and an election need not
+meet, but whether a second leader fits depends on the spec's bounds (with
+``terms=1`` there is none), and the shortest loss is found in seconds.
+
+Every search result is cached on disk, keyed by the spec file's content,
+the design's parameters, the fault budget, ``u`` and the search budget, so
+running the same frontier again checks nothing.  Searches run in parallel
+processes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import os
+from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from modelcheck.errors import SpecError
+from modelcheck.load import Spec, load
+
+#: Bumped when what a cached result means changes.
+CACHE_FORMAT = 1
+BASELINE = "always"
+
+
+@dataclass(frozen=True)
+class Budget:
+    """Limits of each search (``None``: none)."""
+
+    time_limit: float | None = None
+    max_states: int | None = None
+
+    def key(self) -> dict[str, Any]:
+        return {"time_limit": self.time_limit, "max_states": self.max_states}
+
+    def covers(self, other: Budget) -> bool:
+        """Whether every limit of this budget is at least ``other``'s."""
+        return all(mine is None or (theirs is not None and mine >= theirs)
+                   for mine, theirs in ((self.time_limit, other.time_limit),
+                                        (self.max_states, other.max_states)))
+
+
+@dataclass(frozen=True)
+class Result:
+    """One search, or an inference standing in for one.
+
+    ``verdict`` is ok, violation or incomplete.  ``inferred`` says why no
+    search was needed (empty when one ran).
+    """
+
+    verdict: str
+    property: str | None = None
+    steps: int = 0
+    limit: str | None = None
+    trace: str = ""
+    kept_states: int = 0
+    seconds: float = 0.0
+    inferred: str = ""
+
+    def text(self) -> str:
+        match self.verdict:
+            case "ok":
+                word = "ok"
+            case "violation":
+                word = f"✗ {self.property}" + (f", {self.steps} steps" if self.steps else "")
+            case "skipped":
+                return f"not searched: {self.inferred}"
+            case _ if self.limit == "not searched":
+                word = "? not searched"
+            case _:
+                word = f"? {self.limit} reached"
+        return f"{word} ({self.inferred})" if self.inferred else word
+
+    def to_json(self) -> dict[str, Any]:
+        return {"verdict": self.verdict, "property": self.property, "steps": self.steps or None,
+                "limit": self.limit, "inferred": self.inferred or None,
+                "kept_states": self.kept_states, "seconds": round(self.seconds, 2)}
+
+
+@dataclass(frozen=True)
+class Design:
+    """A point of the family: its parameters other than ``nodes``."""
+
+    params: tuple[tuple[str, str], ...]
+
+    def get(self, name: str) -> str:
+        return dict(self.params)[name]
+
+    @property
+    def W(self) -> int:
+        return int(self.get("W"))
+
+    @property
+    def R(self) -> int:
+        return int(self.get("R"))
+
+    @property
+    def baseline(self) -> bool:
+        return self.get("fsync") == BASELINE
+
+    def __str__(self) -> str:
+        return " ".join(f"{k}={v}" for k, v in self.params)
+
+
+@dataclass
+class Verdict:
+    """A design in a cell: its durability and, if durable, its availability."""
+
+    design: Design
+    durability: Result
+    availability: Result | None = None
+
+    @property
+    def answer(self) -> str:
+        """yes (durable and available), no, undecided, or skipped (not judged:
+        another design already answered the cell)."""
+        if self.availability is not None and self.availability.verdict == "skipped":
+            return "skipped"
+        if self.availability is None and self.durability.verdict == "skipped":
+            return "skipped"
+        results = [self.durability] + ([self.availability] if self.availability else [])
+        if any(r.verdict == "violation" for r in results):
+            return "no"
+        if all(r.verdict == "ok" for r in results) and self.availability is not None:
+            return "yes"
+        return "undecided"
+
+
+@dataclass
+class Cell:
+    n: int
+    u: int
+    k: int
+    #: Per column ("no log fsync", "fsync=always"): every design's verdict.
+    columns: dict[str, list[Verdict]] = field(default_factory=dict)
+
+    def answer(self, column: str) -> str:
+        answers = {v.answer for v in self.columns[column]}
+        if "yes" in answers:
+            return "yes"
+        return "undecided" if "undecided" in answers else "no"
+
+    def witnesses(self, column: str) -> list[Verdict]:
+        return [v for v in self.columns[column] if v.answer == "yes"]
+
+    def candidates(self, column: str) -> list[Verdict]:
+        """The designs not ruled out by quorum counting alone: those a "no"
+        is worth explaining with counterexamples."""
+        return [v for v in self.columns[column]
+                if not v.durability.inferred.startswith("quorum")
+                and not (v.availability and v.availability.inferred.startswith("quorum"))]
+
+    @property
+    def conjecture(self) -> bool:
+        """The conjectured bound for designs without log fsync: n >= 2u + k + 1."""
+        return self.n >= 2 * self.u + self.k + 1
+
+
+COLUMNS = ("no log fsync", f"fsync={BASELINE}")
+
+
+def parse_range(text: str, what: str) -> list[int]:
+    """``3..5`` or ``4`` as a list of ints; a clear error otherwise."""
+    low, sep, high = text.partition("..")
+    try:
+        first, last = int(low), int(high if sep else low)
+    except ValueError:
+        raise SpecError(f"{what} {text!r}: expected a number or a range like 3..5") from None
+    if first < 0 or last < first:
+        raise SpecError(f"{what} {text!r}: expected a range low..high with 0 <= low <= high")
+    return list(range(first, last + 1))
+
+
+def family(spec: Spec, n: int, fixed: tuple[str, ...] = ()) -> list[Design]:
+    """Every design of ``spec`` for ``n`` nodes that the spec accepts, with
+    the ``NAME=VALUE`` assignments in ``fixed`` for every design."""
+    required = {"nodes", "W", "R", "fsync"}
+    missing = required - set(spec.parameters)
+    if missing:
+        raise SpecError(f"{spec.name} is not a design family: it has no parameter "
+                        f"{', '.join(sorted(missing))} (a family needs "
+                        f"{', '.join(sorted(required))})")
+    axes: dict[str, list[str]] = {"W": [str(w) for w in range(1, n + 1)],
+                                  "R": [str(r) for r in range(1, n + 1)]}
+    pinned = {a.partition("=")[0] for a in fixed}
+    for name in pinned & required:
+        raise SpecError(f"-p {name}=...: {name} is an axis of the frontier, not a fixed parameter")
+    spec.resolve(list(fixed))  # a misspelt name or bad value is a usage error
+    for name, p in spec.parameters.items():
+        if isinstance(p.kind, tuple) and name not in axes and name not in pinned:
+            axes[name] = list(p.kind)
+    designs = []
+    for combo in itertools.product(*axes.values()):
+        params = tuple(zip(axes, combo))
+        try:
+            spec.build(spec.resolve([f"nodes={n}", *fixed, *(f"{k}={v}" for k, v in params)]))
+        except SpecError:
+            continue  # the spec refuses the combination: not a design
+        designs.append(Design(params))
+    return designs
+
+
+def _faults(k: int) -> str:
+    return f"power_loss={k}" if k else "none"
+
+
+def _search(task: dict[str, Any]) -> dict[str, Any]:
+    """One search in a worker process: durability or availability of a design."""
+    from modelcheck.available import report as availability_report
+    from modelcheck.run import Options, build, run
+
+    options = Options(faults=_faults(task["k"]), time_limit=task["time_limit"],
+                      max_states=task["max_states"])
+    if task["kind"] == "durability":
+        name, model, _ = build(task["spec"], task["params"], options)
+        report = run(task["spec"], task["params"], Options(
+            faults=options.faults, time_limit=options.time_limit,
+            max_states=options.max_states, only=tuple(model.invariants())))
+    else:
+        name, model, values = build(task["spec"], task["params"], options)
+        report = availability_report(name, {**values, "unreachable": task["u"]}, model,
+                                     task["u"], symmetry=model.symmetry_size() > 1,
+                                     max_states=options.max_states,
+                                     time_limit=options.time_limit)
+    o = report.outcome
+    violated = o.verdict == "violation"
+    return {"verdict": o.verdict, "property": o.property, "limit": o.limit,
+            "steps": max(len(o.path) - 1, 0) if violated else 0,
+            "trace": report.to_text(timing=False) if violated else "",
+            "kept_states": o.stats.kept_states, "seconds": o.stats.seconds}
+
+
+class Cache:
+    """Search results on disk, one JSON file per key (spec content, design,
+    faults, u), each with the budget it was searched with.  A decided result
+    holds whatever the budget; an undecided one is reused only for a budget
+    no larger than its own, so raising the limits searches again."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+
+    def _path(self, key: dict[str, Any]) -> Path:
+        digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()
+        return self.directory / f"{digest[:32]}.json"
+
+    def get(self, key: dict[str, Any], budget: Budget) -> dict[str, Any] | None:
+        try:
+            entry = json.loads(self._path(key).read_text(encoding="utf-8"))
+            result, searched = entry["result"], Budget(**entry["budget"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        if result["verdict"] != "incomplete" or searched.covers(budget):
+            return result
+        return None
+
+    def put(self, key: dict[str, Any], budget: Budget, result: dict[str, Any]) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        path = self._path(key)
+        partial = path.with_suffix(".tmp")
+        partial.write_text(json.dumps({"key": key, "budget": budget.key(), "result": result}),
+                           encoding="utf-8")
+        os.replace(partial, path)  # never a half-written entry
+
+
+@dataclass
+class Counts:
+    """What a frontier run did: searches run, answered from the cache, inferred."""
+
+    searched: int = 0
+    cached: int = 0
+    inferred: int = 0
+
+
+class Frontier:
+    """Computes cells in order (n, then k, then u, all ascending), so that
+    inferences from smaller budgets are available."""
+
+    def __init__(self, spec: str, budget: Budget, cache: Cache, jobs: int = 1,
+                 all_witnesses: bool = False, fixed: tuple[str, ...] = (),
+                 from_cache: bool = False,
+                 on_search: Callable[[str], None] | None = None) -> None:
+        self.spec_name = spec
+        self.spec = load(spec)
+        self.spec_digest = hashlib.sha256(self.spec.path.read_bytes()).hexdigest()
+        self.budget = budget
+        self.cache = cache
+        self.jobs = jobs
+        #: Judge every design's availability, not just until a witness is found.
+        self.all_witnesses = all_witnesses
+        self.on_search = on_search
+        self.counts = Counts()
+        #: NAME=VALUE parameters every design gets (e.g. terms=1).
+        self.fixed = fixed
+        #: Search nothing: what the cache lacks is shown as not searched.
+        self.from_cache = from_cache
+
+    def _key(self, kind: str, n: int, design: Design, k: int, u: int) -> dict[str, Any]:
+        return {"format": CACHE_FORMAT, "spec": self.spec_digest, "kind": kind, "nodes": n,
+                "design": dict(design.params), "k": k,
+                "u": u if kind == "availability" else None,
+                **({"fixed": list(self.fixed)} if self.fixed else {})}
+
+    def _run(self, jobs: list[tuple[str, int, Design, int, int]]) -> dict[tuple, Result]:
+        """Search ``jobs`` (kind, n, design, k, u), from the cache where possible."""
+        results: dict[tuple, Result] = {}
+        todo = []
+        for job in jobs:
+            kind, n, design, k, u = job
+            cached = self.cache.get(self._key(*job), self.budget)
+            if cached is not None:
+                self.counts.cached += 1
+                results[job] = Result(**cached)
+            else:
+                todo.append(job)
+        tasks = [{"spec": str(self.spec.path), "kind": kind, "k": k, "u": u,
+                  "params": [f"nodes={n}", *self.fixed, *(f"{a}={b}" for a, b in design.params)],
+                  **self.budget.key()} for kind, n, design, k, u in todo]
+        if not tasks:
+            return results
+        if self.from_cache:
+            results.update((job, Result("incomplete", limit="not searched")) for job in todo)
+            return results
+        if self.jobs > 1 and len(tasks) > 1:
+            with ProcessPoolExecutor(max_workers=self.jobs) as pool:
+                found: Iterable[dict[str, Any]] = pool.map(_search, tasks)
+                results.update(self._store(todo, found))
+        else:
+            results.update(self._store(todo, map(_search, tasks)))
+        return results
+
+    def _store(self, todo: list[tuple], found: Iterable[dict[str, Any]]) -> dict[tuple, Result]:
+        stored = {}
+        for job, result in zip(todo, found):
+            self.counts.searched += 1
+            self.cache.put(self._key(*job), self.budget, result)
+            stored[job] = Result(**result)
+            if self.on_search is not None:
+                kind, n, design, k, u = job
+                self.on_search(f"n={n} k={k}" + (f" u={u}" if kind == "availability" else "")
+                               + f" {design}: {kind} {stored[job].text()}")
+        return stored
+
+    def cells(self, nodes: list[int], unreachable: list[int], losses: list[int]) -> list[Cell]:
+        cells = []
+        for n in nodes:
+            designs = family(self.spec, n, self.fixed)
+            durability: dict[tuple[Design, int], Result] = {}
+            availability: dict[tuple[Design, int, int], Result] = {}
+            for k in losses:
+                for u in unreachable:
+                    if u >= n:
+                        continue  # a cluster with every node unreachable has nothing to say
+                    cell = Cell(n, u, k, {column: [] for column in COLUMNS})
+                    for baseline, column in zip((False, True), COLUMNS):
+                        chosen = [d for d in designs if d.baseline == baseline]
+                        self._column(n, u, k, chosen, durability, availability)
+                        cell.columns[column] = [
+                            Verdict(d, durability[d, k] if (d, k) in durability
+                                    else _not_searched(availability[d, u, k]),
+                                    availability.get((d, u, k)))
+                            for d in chosen]
+                    cells.append(cell)
+        return cells
+
+    def _column(self, n: int, u: int, k: int, designs: list[Design],
+                durability: dict[tuple[Design, int], Result],
+                availability: dict[tuple[Design, int, int], Result]) -> None:
+        """Decide ``designs`` in cell (n, u, k): inferences first, then
+        searches a batch at a time (durability, then availability of the
+        designs that keep their writes), until a witness if not all wanted."""
+        open_designs = []
+        for d in designs:
+            if (d, k) not in durability:
+                lost = [j for j in range(k) if (d, j) in durability
+                        and durability[d, j].verdict == "violation"]
+                if lost:
+                    first = durability[d, lost[0]]
+                    durability[d, k] = Result("violation", first.property, first.steps,
+                                              trace=first.trace, inferred=f"as with k={lost[0]}")
+                    self.counts.inferred += 1
+            if (d, k) in durability and durability[d, k].verdict == "violation":
+                continue
+            stuck = [(uu, kk) for (dd, uu, kk), r in availability.items()
+                     if dd == d and uu <= u and kk <= k and r.verdict == "violation"]
+            if d.W > n - u or d.R > n - u:
+                which = "W" if d.W > n - u else "R"
+                availability[d, u, k] = Result("violation", "available", inferred=(
+                    f"quorum counting: {which}={getattr(d, which)} > n-u={n - u}"))
+                self.counts.inferred += 1
+            elif stuck:
+                uu, kk = stuck[0]
+                first = availability[d, uu, kk]
+                availability[d, u, k] = Result("violation", "available", first.steps,
+                                               trace=first.trace,
+                                               inferred=f"as with u={uu}, k={kk}")
+                self.counts.inferred += 1
+            else:
+                open_designs.append(d)
+        while open_designs:
+            batch, open_designs = open_designs[: self.jobs], open_designs[self.jobs :]
+            found = self._run([("durability", n, d, k, 0) for d in batch
+                               if (d, k) not in durability])
+            for (_, _, d, _, _), result in found.items():
+                durability[d, k] = result
+            keeping = [d for d in batch if durability[d, k].verdict != "violation"]
+            found = self._run([("availability", n, d, k, u) for d in keeping])
+            for (_, _, d, _, _), result in found.items():
+                availability[d, u, k] = result
+            if not self.all_witnesses and any(
+                    durability[d, k].verdict == "ok" and availability[d, u, k].verdict == "ok"
+                    for d in keeping):
+                for d in open_designs:
+                    availability[d, u, k] = Result("skipped", inferred="the cell has a witness")
+                return
+
+
+def _not_searched(availability: Result) -> Result:
+    """The durability shown for a design whose durability was not searched."""
+    if availability.verdict == "skipped":
+        return availability
+    return Result("skipped", inferred="stuck whatever it keeps")
+
+
+# --- output ---------------------------------------------------------------------
+
+
+def _pairs(verdicts: list[Verdict]) -> str:
+    """The (W, R) pairs of some designs, compactly: ``W2R3, W3R3``."""
+    pairs = sorted({(v.design.W, v.design.R) for v in verdicts})
+    return ", ".join(f"W{w}R{r}" for w, r in pairs) or "none"
+
+
+def agreement(cell: Cell) -> str:
+    """The no-log-fsync answer against the conjectured bound."""
+    answer = cell.answer(COLUMNS[0])
+    if answer == "undecided":
+        return "undecided"
+    return "agrees" if (answer == "yes") == cell.conjecture else "DISAGREES"
+
+
+def summary_rows(cells: list[Cell]) -> tuple[list[str], list[list[str]]]:
+    header = ["n", "u", "k", "n>=2u+k+1", "no log fsync", "witnesses (W,R)",
+              "fsync=always", "conjecture"]
+    rows = []
+    for c in cells:
+        rows.append([str(c.n), str(c.u), str(c.k), "yes" if c.conjecture else "no",
+                     c.answer(COLUMNS[0]), _pairs(c.witnesses(COLUMNS[0])),
+                     c.answer(COLUMNS[1]), agreement(c)])
+    return header, rows
+
+
+def text_table(cells: list[Cell], markdown: bool = False) -> str:
+    header, rows = summary_rows(cells)
+    if markdown:
+        return "\n".join(["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+                         + ["| " + " | ".join(r) + " |" for r in rows])
+    widths = [max(len(x) for x in column) for column in zip(header, *rows)]
+    return "\n".join("  ".join(x.ljust(w) for x, w in zip(r, widths)).rstrip()
+                     for r in [header, *rows])
+
+
+def csv_table(cells: list[Cell]) -> str:
+    import csv
+    import io
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    header, rows = summary_rows(cells)
+    writer.writerow(header)
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+def to_json(cells: list[Cell]) -> list[dict[str, Any]]:
+    return [{
+        "n": c.n, "u": c.u, "k": c.k, "conjectured_bound_holds": c.conjecture,
+        "agreement": agreement(c),
+        "columns": {column: {
+            "answer": c.answer(column),
+            "designs": [{"design": dict(v.design.params), "answer": v.answer,
+                         "durability": v.durability.to_json(),
+                         "availability": v.availability.to_json() if v.availability else None}
+                        for v in verdicts],
+        } for column, verdicts in c.columns.items()},
+    } for c in cells]
+
+
+def design_table(verdicts: list[Verdict]) -> str:
+    """Markdown: a row per design, durability and availability."""
+    lines = ["| design | durable | available | answer |", "|---|---|---|---|"]
+    for v in verdicts:
+        avail = v.availability.text() if v.availability else "not judged: loses data"
+        lines.append(f"| {v.design} | {v.durability.text()} | {avail} | {v.answer} |")
+    return "\n".join(lines)
+
+
+def counterexamples(verdicts: list[Verdict]) -> str:
+    """Markdown: each searched (not inferred) counterexample, collapsed."""
+    parts = []
+    for v in verdicts:
+        for what, r in (("loses data", v.durability), ("stuck", v.availability)):
+            if r is not None and r.verdict == "violation" and r.trace and not r.inferred:
+                parts += [f"<details><summary>{v.design}: {what} ({r.property}, "
+                          f"{r.steps} steps)</summary>", "", "```", r.trace, "```", "",
+                          "</details>", ""]
+    return "\n".join(parts)
+
+
+def bound_conditions(cells: list[Cell]) -> list[str]:
+    """Per decided cell of the question's column, how the witnesses' (W, R)
+    compare with the bound's: W+R >= n+k+1 and W, R <= n-u."""
+    lines = []
+    for c in cells:
+        answer = c.answer(COLUMNS[0])
+        if answer == "undecided":
+            continue
+        bound = {(w, r) for w in range(1, c.n + 1) for r in range(1, c.n + 1)
+                 if w + r >= c.n + c.k + 1 and max(w, r) <= c.n - c.u}
+        found = {(v.design.W, v.design.R) for v in c.witnesses(COLUMNS[0])}
+        unjudged = {(v.design.W, v.design.R) for v in c.columns[COLUMNS[0]]
+                    if v.answer == "skipped"}
+        outside = sorted(found - bound)
+        missing = sorted(bound - found - unjudged)
+        note = f"n={c.n} u={c.u} k={c.k}: "
+        if not bound and not found:
+            note += "no (W, R) meets the bound, and no design is a witness"
+        else:
+            note += (f"bound allows {', '.join(f'W{w}R{r}' for w, r in sorted(bound)) or 'none'}; "
+                     f"witnesses {', '.join(f'W{w}R{r}' for w, r in sorted(found)) or 'none'}")
+            if outside:
+                note += ("; witnesses outside the bound: "
+                         f"{', '.join(f'W{w}R{r}' for w, r in outside)}")
+            if missing:
+                note += (f"; within the bound but no witness: "
+                         f"{', '.join(f'W{w}R{r}' for w, r in missing)}")
+            if unjudged - found:
+                note += (f"; not judged once a witness was found: "
+                         f"{', '.join(f'W{w}R{r}' for w, r in sorted(unjudged - found))}")
+        lines.append(note)
+    return lines
+
+
+def document(cells: list[Cell], command: str, budget: Budget, from_cache: bool = False,
+             notes: str = "") -> str:
+    """The whole frontier as a Markdown document; ``command`` regenerates it
+    (``from_cache``: this one was printed from the cache, searching nothing).
+    ``notes``, Markdown written by hand, follow the summary table."""
+    limits = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in budget.key().items() if v) or "none"
+    out = [
+        "# The frontier of a design family", "",
+        f"Regenerate with `{command}` (results are cached: a re-run is instant).", "",
+        *([f"This copy was printed with `--from-cache` when the time set aside for the "
+           "searches ran out: searches that had not run are marked *not searched*, and "
+           "their cells undecided. The command above runs them.", ""] if from_cache else []),
+        f"Per search: {limits}. A cell (n, u, k) has n nodes, u of them unreachable for good "
+        "and k power losses. A design is a **witness** when it is durable (no acknowledged "
+        "write lost, searched with k power losses) and available (from every reachable "
+        "state, with every set of u nodes unreachable, the others get a new write "
+        "acknowledged without losing one). The question is the *no log fsync* column "
+        "(fsync=log_async or never); fsync=always is the baseline. *conjecture* compares "
+        "that column with the bound n >= 2u + k + 1.", "",
+        text_table(cells, markdown=True), "",
+        *([notes.strip(), ""] if notes.strip() else []),
+        "Answers that follow from others are inferred, not searched, and say so in the "
+        "design tables: W > n-u or R > n-u is stuck from the start (the reachable nodes cannot "
+        "commit or elect); a loss found with k power losses stands with more, and a stuck "
+        "state with (u, k) stands with more of either. Designs that lose data are not "
+        "judged for availability.", "",
+        "## How the witnesses' quorums compare with the bound", "",
+        "The bound's quorums: W + R >= n + k + 1 and W, R <= n - u.", "",
+        *(f"- {line}" for line in bound_conditions(cells)), "",
+    ]
+    for c in cells:
+        interesting = c.answer(COLUMNS[0]) != "yes" or (c.n, c.u, c.k) == (3, 1, 1)
+        if not interesting:
+            continue
+        out += [f"## n={c.n}, u={c.u}, k={c.k}: no log fsync {c.answer(COLUMNS[0])}, "
+                f"fsync=always {c.answer(COLUMNS[1])}", ""]
+        for column in COLUMNS:
+            shown = c.columns[column] if (c.n, c.u, c.k) == (3, 1, 1) else c.candidates(column)
+            if not shown:
+                continue
+            out += [f"### {column}", "", design_table(shown), "", counterexamples(shown)]
+    return "\n".join(out).rstrip() + "\n"

@@ -1,0 +1,115 @@
+"""modelcheck frontier: cells, inferences, the cache, and bad input."""
+
+import pytest
+from click.testing import CliRunner
+
+from modelcheck.cli import main
+from modelcheck.errors import SpecError
+from modelcheck.frontier import COLUMNS, Budget, Cache, Frontier, parse_range
+from modelcheck.run import Options, verdicts
+
+# terms=1 keeps each search small: the cell n=3, u=1, k=0.
+FIXED = ("terms=1",)
+
+
+@pytest.fixture(scope="module")
+def computed(tmp_path_factory):
+    cache = Cache(tmp_path_factory.mktemp("cache"))
+    first = Frontier("quorum_log", Budget(), cache, jobs=2, all_witnesses=True, fixed=FIXED)
+    cells = first.cells([3], [1], [0])
+    return cache, first, cells
+
+
+def test_a_second_run_searches_nothing(computed):
+    cache, first, cells = computed
+    again = Frontier("quorum_log", Budget(), cache, jobs=2, all_witnesses=True, fixed=FIXED)
+    repeated = again.cells([3], [1], [0])
+    assert first.counts.searched > 0
+    assert again.counts.searched == 0
+    assert again.counts.cached == first.counts.searched
+    assert [c.answer(col) for c in repeated for col in COLUMNS] == \
+           [c.answer(col) for c in cells for col in COLUMNS]
+
+
+def test_undecided_results_are_searched_again_with_a_larger_budget(tmp_path):
+    # u=2 of 3: only W=R=1 is searched for availability, the rest follows
+    # from quorum counting.  50 states leave some searches undecided; a
+    # larger budget searches exactly those again, and its decided results
+    # then serve the small budget too.
+    cache = Cache(tmp_path)
+
+    def undecided(cell):
+        return sum(r is not None and r.verdict == "incomplete" for c in COLUMNS
+                   for v in cell.columns[c] for r in (v.durability, v.availability))
+
+    def cells(max_states):
+        run = Frontier("quorum_log", Budget(max_states=max_states), cache, fixed=FIXED)
+        return run, run.cells([3], [2], [0])
+
+    small, [cell] = cells(50)
+    assert undecided(cell) > 0
+    large, _ = cells(10**6)
+    assert large.counts.searched == undecided(cell)
+    again, [cell] = cells(50)
+    assert again.counts.searched == 0
+    assert undecided(cell) == 0
+
+
+def test_cell_verdicts_equal_separate_checks(computed):
+    """Every design's durability and availability, searched or inferred,
+    equals a `check --unreachable` of that design on its own (W or R > n-u
+    included: an inference, which this tests).  A durability the frontier
+    did not need (the design is stuck anyway) is not compared."""
+    _, _, [cell] = computed
+    assert (cell.n, cell.u, cell.k) == (3, 1, 0)
+    sample = [v for column in COLUMNS for v in cell.columns[column]
+              if (v.design.W, v.design.R) in {(1, 1), (2, 2), (3, 1), (2, 3)}
+              and v.design.get("self_ack") == "unsynced" and v.design.get("fsync") != "never"
+              and v.design.get("rejoin") != "detect"]
+    # 4 pairs x (always, log_async with rejoin immediate or abstain)
+    assert len(sample) == 4 * 3
+    for v in sample:
+        params = ["nodes=3", *FIXED, *(f"{k}={x}" for k, x in v.design.params)]
+        pair = verdicts("quorum_log", params, Options(faults="none", unreachable=1))
+        if v.durability.verdict != "skipped":
+            assert pair.safety.outcome.verdict == v.durability.verdict, v.design
+        if v.availability is not None:
+            assert pair.availability.outcome.verdict == v.availability.verdict, v.design
+
+
+def test_the_cell_by_hand(computed):
+    # terms=1: one election in the normal phase, so nothing is lost there
+    # whatever W and R.  Recovery (term 2, one node unreachable) must not
+    # lose the write: with W=1 the only copy may be on the unreachable node
+    # (stuck); with W=2 a reachable node holds it and, as a leader of term 2,
+    # commits the probe after it (R=1: it elects itself; R=2: with the
+    # other's vote).  W=3 or R=3 cannot work with two nodes left.
+    _, _, [cell] = computed
+    assert cell.conjecture
+    for column in COLUMNS:
+        assert cell.answer(column) == "yes"
+    assert {(v.design.W, v.design.R) for v in cell.witnesses(COLUMNS[0])} == {(2, 1), (2, 2)}
+
+
+def test_ranges():
+    assert parse_range("3..5", "--nodes") == [3, 4, 5]
+    assert parse_range("2", "--losses") == [2]
+    for bad in ("6..2", "x", "1..", "-1..2"):
+        with pytest.raises(SpecError, match="--nodes"):
+            parse_range(bad, "--nodes")
+
+
+@pytest.mark.parametrize("args, complaint", [
+    (["quorum_log", "--nodes", "6..2"], "--nodes '6..2'"),
+    (["quorum_log", "--losses", "two"], "--losses 'two'"),
+    (["two_phase"], "not a design family"),
+    (["quorum_log", "-p", "W=2"], "W is an axis"),
+    (["quorum_log", "-p", "term=1"], "no parameter 'term'"),
+    (["quorum_log", "--json", "--csv"], "alternatives"),
+])
+def test_bad_input_exits_2_naming_the_problem(args, complaint, tmp_path):
+    result = CliRunner().invoke(main, ["frontier", *args, "--cache", str(tmp_path / "c")])
+    assert result.exit_code == 2
+    assert complaint in result.output
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "c").exists()  # nothing written

@@ -1,0 +1,96 @@
+"""The quorum-log design family: verdicts worked out by hand on small cases."""
+
+import pytest
+
+from modelcheck.actors import Protocol
+from modelcheck.available import _Normal
+from modelcheck.errors import SpecError
+from modelcheck.explore import explore
+from modelcheck.load import load
+from modelcheck.run import Options, build, run, verdicts
+
+
+def check(*params, faults="none", **options):
+    return run("quorum_log", list(params), Options(faults=faults, **options)).outcome
+
+
+def test_quorums_that_need_not_meet_lose_data_without_any_fault():
+    # n=3, W=1, R=2: A is elected (campaign, RequestVote to B, Vote back: 3
+    # steps), commits write 1 alone (1 step), then C is elected in term 2 by
+    # B, whose log is as empty as C's (3 steps): a later leader without the
+    # write.  Two elections of 3 steps and a write: 7 steps, no fault.
+    o = check("W=1", "R=2")
+    assert (o.verdict, o.property, len(o.path) - 1) == ("violation", "leader_completeness", 7)
+
+
+@pytest.mark.parametrize("self_ack", ["unsynced", "synced"])
+def test_log_async_loses_the_write_after_one_power_loss(self_ack):
+    # The seed's A/B/C: A elected (3 steps), write 1 (1), its Append to B
+    # and B's answer (2): acknowledged by A and B.  B loses the unsynced
+    # entry in a power loss (1); C campaigns in term 2 and B, whose synced
+    # term and vote allow it and whose log is now as empty as C's, elects it
+    # (3).  10 steps.  Syncing only the leader's own entry does not help: the
+    # follower's copy is the one lost.
+    o = check("fsync=log_async", f"self_ack={self_ack}", faults="power_loss=1")
+    assert (o.verdict, o.property, len(o.path) - 1) == ("violation", "leader_completeness", 10)
+
+
+def test_majority_quorums_with_fsync_are_durable():
+    # Raft's argument: W=R=2 of 3 intersect, and with fsync=always the node
+    # in the intersection still holds the entry (and its vote) after a power
+    # loss, so it refuses any candidate lacking it.
+    assert check("fsync=always", faults="power_loss=1").verdict == "ok"
+
+
+def test_a_stuck_and_an_available_design_with_one_node_unreachable():
+    # terms=1 keeps the search small; the recovery allowance adds term 2.
+    # W=3 of 3 cannot commit the probe write with one node unreachable; W=2
+    # and R=2 can, in the new term, from any state (nothing is lost).
+    common = ["terms=1", "fsync=always", "R=2"]
+    stuck = verdicts("quorum_log", [*common, "W=3"], Options(faults="none", unreachable=1))
+    assert stuck.availability.outcome.verdict == "violation"
+    fine = verdicts("quorum_log", [*common, "W=2"], Options(faults="none", unreachable=1))
+    assert fine.availability.outcome.verdict == "ok"
+    assert fine.safety.outcome.verdict == "ok"
+
+
+@pytest.mark.parametrize("params, complaint", [
+    (["W=4"], "W=4"),
+    (["R=0"], "R=0"),
+    (["fsync=always", "self_ack=synced"], "self_ack=synced"),
+    (["fsync=never", "self_ack=synced"], "self_ack=synced"),
+    (["fsync=always", "rejoin=abstain"], "rejoin=abstain"),
+])
+def test_invalid_combinations_are_refused_with_the_reason(params, complaint):
+    with pytest.raises(SpecError, match=complaint):
+        build("quorum_log", params, Options())
+
+
+def _reachable(protocol: Protocol) -> set:
+    """Every reachable (nodes, acknowledgements), without symmetry."""
+    normal = _Normal(protocol)
+    assert explore(normal).verdict == "ok"
+    return {(s[0], s[3][1]) for s in normal.expanded}
+
+
+@pytest.mark.parametrize("params, faults", [
+    (["terms=1", "fsync=log_async"], "power_loss=1"),
+    (["terms=2", "W=1", "R=3", "fsync=never", "rejoin=abstain"], "none"),
+    (["terms=1", "fsync=never", "rejoin=detect"], "power_loss=1"),
+])
+def test_leaving_stale_messages_in_the_bag_loses_no_node_behaviour(params, faults):
+    # The spec drops deliveries that change no node.  The unreduced protocol
+    # (every delivery a step) must reach exactly the same node states and
+    # acknowledgements.
+    spec = load("quorum_log")
+
+    class Consuming(spec.model_class):
+        def successors(self, s):
+            return Protocol.successors(self, s)
+
+    values = spec.resolve(params)
+    reduced, full = spec.model_class(**values), Consuming(**values)
+    for model in (reduced, full):
+        model.configure(1, None)
+        model.faults = type(model.faults).parse(faults)
+    assert _reachable(reduced) == _reachable(full)
