@@ -15,7 +15,7 @@ from typing import Any
 
 from modelcheck.actors import FaultBudget, Protocol
 from modelcheck.actors.minimize import explore_fewest_faults
-from modelcheck.available import PROPERTY, AvailabilityReport
+from modelcheck.available import PROPERTY, AvailabilityReport, explore_recording
 from modelcheck.available import report as availability_report
 from modelcheck.errors import SpecError
 from modelcheck.explore import Progress, explore
@@ -154,13 +154,24 @@ def verdicts(
         hint = f"; did you mean {close[0]!r}?" if close else ""
         raise SpecError(f"no property {unknown[0]!r} to judge with --unreachable (its "
                         f"invariants, and {PROPERTY}: {', '.join(declared)}){hint}")
-    invariants = [p for p in model.invariants() if not options.only or p in options.only]
-    safety = None
-    if invariants:
-        safety = run(spec, params, replace(options, only=tuple(invariants)), progress)
+    invariants = tuple(p for p in model.invariants() if not options.only or p in options.only)
     symmetric = model.symmetry_size() > 1
+    symmetry = symmetric if options.symmetry is None else options.symmetry
+    if options.symmetry and not symmetric:
+        raise SpecError(f"{name} declares no symmetry (--symmetry needs one)")
+    limits = dict(symmetry=symmetry, max_states=options.max_states,
+                  time_limit=options.time_limit, progress=progress)
+    safety = searched = None
+    if invariants and options.minimize == "faults":
+        safety = run(spec, params, replace(options, only=invariants), progress)
+    elif invariants:
+        # One search judges safety and, when it is complete (ok), gives the
+        # reachable states availability starts from.
+        outcome, expanded = explore_recording(
+            model, invariants, max_depth=options.max_depth, deadlock=options.deadlock, **limits)
+        safety = Report(name, values, model, outcome, invariants)
+        if outcome.verdict == "ok":
+            searched = outcome, expanded
     availability = availability_report(
-        name, {**values, "unreachable": u}, model, u,
-        symmetry=symmetric if options.symmetry is None else options.symmetry,
-        max_states=options.max_states, time_limit=options.time_limit, progress=progress)
+        name, {**values, "unreachable": u}, model, u, **limits, searched=searched)
     return VerdictPair(safety, availability)

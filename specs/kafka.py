@@ -228,6 +228,13 @@ class Kafka(Protocol):
             params=("version=kip966", "epochs=2"),
             options=Options(writes=1, faults="power_loss=1,crash=1", only=("available",))),
         Counterexample(
+            "kip966-unreachable", "KIP-966 with one broker unreachable for good: "
+            "another was fenced and the third shut down uncleanly, so neither may lead "
+            "and the partition never takes a write again (availability half of the pair)",
+            params=("version=kip966", "epochs=1"),
+            options=Options(writes=0, faults="power_loss=1", only=("available",),
+                            unreachable=1)),
+        Counterexample(
             "kip966-last_known_leader", "Kafka 4.0's third election rule, the last "
             "known leader, restores availability and loses an acknowledged record",
             params=("version=kip966", "last_known_leader=true"),
@@ -301,6 +308,19 @@ class Kafka(Protocol):
         relaxed = super().recovery()
         relaxed.epochs = self.epochs + 2
         return relaxed
+
+    def why_stuck(self, world: World, unreachable: frozenset[str]) -> list[str]:
+        """The controller's view, which decides who may lead, then each broker."""
+        p = world.shared
+        rules = "the live ISR" + (", then the live ELR" if self.version == "kip966" else "")
+        if self.last_known_leader:
+            rules += ", then the last known leader"
+        if self.unclean_leader_election:
+            rules += ", then any live broker"
+        return [f"controller: leader {p.leader or 'none'}, epoch {p.epoch} (recovery may go up "
+                f"to {self.recovery().epochs}), ISR {_names(p.isr)}, ELR {_names(p.elr)}, live "
+                f"{_names(p.live)}; a leader comes from {rules}, and takes writes with "
+                f"{self.min_isr} in the ISR", *super().why_stuck(world, unreachable)]
 
     def initial_shared(self) -> PartitionState:
         everyone = frozenset(self.node_names)

@@ -340,6 +340,24 @@ class Raft(Protocol):
         relaxed.terms = self.terms + 2
         return relaxed
 
+    def why_stuck(self, world: World, unreachable: frozenset[str]) -> list[str]:
+        """What each reachable server knows of terms, votes and logs, which
+        decides who could still be elected."""
+        reachable = [name for name in world.nodes if name not in unreachable]
+        majority = len(world.nodes) // 2 + 1
+        lines = [f"{len(reachable)} of {len(world.nodes)} servers reachable, a leader needs "
+                 f"{majority} votes, and recovery may go up to term {self.recovery().terms}"]
+        for name, line in zip(reachable, super().why_stuck(world, unreachable)):
+            node = world.nodes[name]
+            vote = node.voted_for or "nobody"
+            if node.voted_for in unreachable:
+                vote += " (unreachable: this vote is spent)"
+            last = node.term_at(len(node.log))
+            lines.append(f"{name}: {node.role} in term {node.current_term}, voted for {vote}, "
+                         f"log {node.log!r} (last term {last}, index {len(node.log)}); "
+                         + line.partition("): ")[2])
+        return lines
+
     def explain(self, prop: str, state) -> str:
         if prop != "election_safety":
             return super().explain(prop, state)

@@ -7,6 +7,9 @@ the count, so with u unreachable nodes it is available exactly when the
 n - u others are a majority: from any state, the client can send the next
 write to a reachable node and the reachable peers answer it.
 
+``OneShot`` and ``Toggle`` pin down what counts as recovering (see the
+tests that use them).
+
 ``Lease``: a node takes the lease in an atomic step (at most ``epochs``
 takes in all) and then acknowledges every write it gets; a node without the
 lease ignores writes.  With ``steal`` a node may take the lease from its
@@ -17,7 +20,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from modelcheck.actors import Node, Protocol, Volatile, on
+from modelcheck.actors import DurableLog, Node, Protocol, Volatile, on, timeout
 from modelcheck.actors.cluster import Cluster, step
 
 
@@ -93,3 +96,69 @@ class FixedLease(Lease):
 
     def recovery(self) -> Lease:
         return Protocol.recovery(self)
+
+
+class Spender(Node):
+    spent = Volatile(False)
+
+    def on_client_write(self, value: int) -> None:
+        if not self.spent:
+            self.spent = True
+            self.ack(value, value)
+
+
+class OneShot(Protocol):
+    """Each node acknowledges one write in its life, any write it gets."""
+
+    node = Spender
+    default_writes = 1
+    default_faults = "none"
+
+
+class Switch(Node):
+    off = Volatile(False)
+
+    @timeout
+    def toggle(self) -> None:
+        self.off = not self.off
+
+    def on_client_write(self, value: int) -> None:
+        if not self.off:
+            self.ack(value, value)
+
+
+class Toggle(Protocol):
+    """A node that acknowledges writes while its switch is on, and flips the
+    switch at any moment: every state can acknowledge, some only after a
+    flip back."""
+
+    node = Switch
+    default_writes = 0
+    default_faults = "none"
+
+
+class Scribe(Lessee):
+    log = DurableLog()
+
+    def on_client_write(self, value: int) -> None:
+        if self.holds:
+            self.log.append(value)
+            self.ack(value, len(self.log))
+
+    def committed(self) -> tuple[int, ...]:
+        return tuple(self.log)
+
+
+class ForgetfulLease(Lease):
+    """Each holder logs the writes it acknowledges in its own log, so a new
+    holder acknowledges the next write at a position already acknowledged."""
+
+    node = Scribe
+    default_writes = 2
+
+
+class NoTermAllowance:
+    """Mixed into Raft: recovery within its own term bound (test-only switch)."""
+
+    def recovery(self) -> Protocol:
+        return Protocol.recovery(self)  # type: ignore[arg-type]
