@@ -71,8 +71,10 @@ class Budget:
 class Result:
     """One search, or an inference standing in for one.
 
-    ``verdict`` is ok, violation or incomplete.  ``inferred`` says why no
-    search was needed (empty when one ran).
+    ``verdict`` is ok, violation, incomplete (``limit`` says why, "not
+    searched" under ``--from-cache``) or skipped (not needed: another result
+    answers the cell).  ``inferred`` says why no search was needed (empty
+    when one ran).
     """
 
     verdict: str
@@ -89,7 +91,9 @@ class Result:
             case "ok":
                 word = "ok"
             case "violation":
-                word = f"✗ {self.property}" + (f", {self.steps} steps" if self.steps else "")
+                word = f"✗ {self.property}"
+                if self.steps:
+                    word += f", {self.steps} step{'' if self.steps == 1 else 's'}"
             case "skipped":
                 return f"not searched: {self.inferred}"
             case _ if self.limit == "not searched":
@@ -527,7 +531,8 @@ def counterexamples(verdicts: list[Verdict]) -> str:
         for what, r in (("loses data", v.durability), ("stuck", v.availability)):
             if r is not None and r.verdict == "violation" and r.trace and not r.inferred:
                 parts += [f"<details><summary>{v.design}: {what} ({r.property}, "
-                          f"{r.steps} steps)</summary>", "", "```", r.trace, "```", "",
+                          f"{r.steps} step{'' if r.steps == 1 else 's'})</summary>", "",
+                          "```", r.trace, "```", "",
                           "</details>", ""]
     return "\n".join(parts)
 
@@ -564,6 +569,10 @@ def bound_conditions(cells: list[Cell]) -> list[str]:
                          f"{', '.join(f'W{w}R{r}' for w, r in sorted(unjudged - found))}")
         lines.append(note)
     return lines
+
+
+def _unsearched(v: Verdict) -> bool:
+    return any(r is not None and r.limit == "not searched" for r in (v.durability, v.availability))
 
 
 def document(cells: list[Cell], command: str, budget: Budget, from_cache: bool = False,
@@ -604,7 +613,16 @@ def document(cells: list[Cell], command: str, budget: Budget, from_cache: bool =
                 f"fsync=always {c.answer(COLUMNS[1])}", ""]
         for column in COLUMNS:
             shown = c.columns[column] if (c.n, c.u, c.k) == (3, 1, 1) else c.candidates(column)
-            if not shown:
+            unsearched = [v for v in shown if _unsearched(v)]
+            shown = [v for v in shown if not _unsearched(v)]
+            if not shown and not unsearched:
                 continue
-            out += [f"### {column}", "", design_table(shown), "", counterexamples(shown)]
+            out += [f"### {column}", ""]
+            if shown:
+                out += [design_table(shown), ""]
+                if c.answer(column) == "no" or (c.n, c.u, c.k) == (3, 1, 1):
+                    out.append(counterexamples(shown))  # undecided cells: the table says enough
+            if unsearched:
+                out += [f"Not searched in this copy: {len(unsearched)} design(s), "
+                        f"{_pairs(unsearched)}.", ""]
     return "\n".join(out).rstrip() + "\n"
