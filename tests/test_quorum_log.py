@@ -5,7 +5,7 @@ import pytest
 from modelcheck.actors import Protocol
 from modelcheck.available import _Normal
 from modelcheck.errors import SpecError
-from modelcheck.explore import explore
+from modelcheck import explore
 from modelcheck.load import load
 from modelcheck.run import Options, build, run, verdicts
 
