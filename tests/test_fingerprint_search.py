@@ -28,6 +28,8 @@ CASES = [
     ("raft", ["fsync=log_async"], Options(max_depth=9)),
     ("kafka", ["epochs=2"], Options(writes=1, only=("leader_completeness",))),
     ("kafka", ["epochs=2"], Options(writes=1, faults="none", only=("durability",))),
+    ("quorum_log", ["terms=1"], Options()),
+    ("quorum_log", ["fsync=log_async"], Options()),
 ]
 
 

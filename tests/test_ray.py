@@ -39,6 +39,7 @@ def local_ray():
     (str(ROOT / "tests" / "ladder_spec.py"), [], Options()),
     ("raft", ["fsync=never"], Options(only=("election_safety",))),
     ("kafka", ["version=3.4"], Options(writes=1)),
+    ("quorum_log", ["fsync=log_async"], Options()),
 ])
 def test_ray_actors_report_what_one_process_does(local_ray, spec, params, options):
     alone = run(spec, params, options).to_json(timing=False)

@@ -43,6 +43,8 @@ CASES = [
     pytest.param("kafka", ["version=3.4"], Options(writes=1), id="kafka-violation"),
     pytest.param("kafka", ["version=3.4", "epochs=2"], Options(writes=1, faults="none"),
                  id="kafka-ok-available"),
+    pytest.param("quorum_log", ["terms=1"], Options(), id="quorum_log-ok"),
+    pytest.param("quorum_log", ["fsync=log_async"], Options(), id="quorum_log-violation"),
 ]
 
 
