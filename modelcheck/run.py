@@ -235,6 +235,13 @@ def verdicts(
     if not isinstance(model, Protocol):
         raise SpecError(f"{name} is a Model-level spec: availability with unreachable "
                         "nodes needs an actor spec (modelcheck.actors.Protocol)")
+    engine = [flag for flag, used in (
+        ("--workers", options.workers > 1), ("--backend ray", options.backend != "processes"),
+        ("--store fingerprint", options.store != "exact"),
+        ("--checkpoint", options.checkpoint is not None)) if used]
+    if engine:
+        raise SpecError(f"--unreachable runs in one process on the exact store for now: "
+                        f"drop {', '.join(engine)}")
     u = options.unreachable or 0
     if not 0 <= u < len(model.node_names):
         raise SpecError(f"--unreachable {u}: {name} has {len(model.node_names)} nodes, "

@@ -275,6 +275,14 @@ def test_cli_refuses_too_many_unreachable(tmp_path):
     assert "has 3 nodes" in result.output and "Traceback" not in result.output
 
 
+@pytest.mark.parametrize("engine", [["--workers", "2"], ["--store", "fingerprint"]])
+def test_cli_refuses_engine_options_it_would_ignore(tmp_path, engine):
+    result = CliRunner().invoke(
+        main, ["check", spec_file(tmp_path), "--unreachable", "1", *engine])
+    assert result.exit_code == 2
+    assert engine[0] in result.output and "Traceback" not in result.output
+
+
 def test_cli_refuses_model_level_specs():
     result = CliRunner().invoke(main, ["check", "two_phase", "--unreachable", "1"])
     assert result.exit_code == 2
