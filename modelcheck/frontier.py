@@ -24,6 +24,10 @@ Answers that follow from others are inferred, not searched, and say so:
 meet, but whether a second leader fits depends on the spec's bounds (with
 ``terms=1`` there is none), and the shortest loss is found in seconds.
 
+Within a cell, designs that quorum intersection leaves a chance are
+searched first, and the search stops at the first witness unless every
+design is wanted (``--all-witnesses``).
+
 Every search result is cached on disk, keyed by the spec file's content,
 the design's parameters, the fault budget, ``u`` and the search budget, so
 running the same frontier again checks nothing.  Searches run in parallel
@@ -427,6 +431,7 @@ class Frontier:
                 self.counts.inferred += 1
             else:
                 open_designs.append(d)
+        open_designs.sort(key=lambda d: not _promising(d, n, u, k))
         while open_designs:
             batch, open_designs = open_designs[: self.jobs], open_designs[self.jobs :]
             found = self._run([("durability", n, d, k, 0) for d in batch
@@ -443,6 +448,17 @@ class Frontier:
                 for d in open_designs:
                     availability[d, u, k] = Result("skipped", inferred="the cell has a witness")
                 return
+
+
+def _promising(design: Design, n: int, u: int, k: int) -> bool:
+    """Whether quorum intersection leaves ``design`` a chance in cell
+    (n, u, k): W + R >= n + k + 1 without log fsync (a write and an
+    election quorum still share a node after k of it forgot), n + 1 with,
+    and neither quorum larger than the n - u reachable nodes.  Searching
+    these first finds a witness sooner; the others are still searched when
+    the cell needs them, so the order changes the cost, never the answer."""
+    losses = 0 if design.baseline else k
+    return design.W + design.R >= n + losses + 1 and max(design.W, design.R) <= n - u
 
 
 def _not_searched(availability: Result) -> Result:

@@ -91,6 +91,25 @@ def test_the_cell_by_hand(computed):
     assert {(v.design.W, v.design.R) for v in cell.witnesses(COLUMNS[0])} == {(2, 1), (2, 2)}
 
 
+def test_a_witness_is_sought_among_promising_designs_first(computed, tmp_path):
+    """Without --all-witnesses the search stops at the first witness and
+    tries the designs quorum intersection leaves a chance first (here W=R=2,
+    the only pair with W + R >= n + 1 and both <= n - u): the answers are
+    those of judging every design, and the first availability search of
+    each column is of such a design."""
+    _, _, [every] = computed
+    searched: list[str] = []
+    quick = Frontier("quorum_log", Budget(), Cache(tmp_path), fixed=FIXED,
+                     on_search=searched.append)
+    [cell] = quick.cells([3], [1], [0])
+    assert [cell.answer(c) for c in COLUMNS] == [every.answer(c) for c in COLUMNS]
+    judged = [line for line in searched if ": availability" in line]
+    first = {column: next(line for line in judged if ("fsync=always" in line) == baseline)
+             for column, baseline in zip(COLUMNS, (False, True))}
+    assert all(" W=2 R=2 " in line for line in first.values()), first
+    assert quick.counts.searched < sum(len(every.columns[c]) for c in COLUMNS)
+
+
 def test_ranges():
     assert parse_range("3..5", "--nodes") == [3, 4, 5]
     assert parse_range("2", "--losses") == [2]
