@@ -524,6 +524,9 @@ def sweep_command(
 @click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
               help="Per search; a cell it cuts short is undecided.")
 @click.option("--max-states", type=click.IntRange(min=1), metavar="N", help="Per search.")
+@click.option("--cell-time", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
+              help="Per cell: start no search after SECONDS; designs left are shown as not "
+                   "searched (the cell is undecided unless a witness was found).")
 @click.option("--jobs", type=click.IntRange(min=1), default=2, show_default=True,
               help="Searches run in parallel processes.")
 @click.option("--cache", "cache_dir", type=click.Path(file_okay=False, path_type=Path),
@@ -540,7 +543,8 @@ def sweep_command(
 @click.option("--csv", "as_csv", is_flag=True, help="Print the summary table as CSV.")
 def frontier_command(
     spec: str, fixed: tuple[str, ...], nodes: str, unreachable: str, losses: str,
-    time_limit: float | None, max_states: int | None, jobs: int, cache_dir: Path,
+    time_limit: float | None, max_states: int | None, cell_time: float | None, jobs: int,
+    cache_dir: Path,
     all_witnesses: bool, from_cache: bool,
     markdown: bool, notes: Path | None, as_json: bool, as_csv: bool,
 ) -> None:
@@ -571,7 +575,7 @@ def frontier_command(
         faults = frontier.parse_range(losses, "--losses")
         budget = frontier.Budget(time_limit, max_states)
         run = frontier.Frontier(spec, budget, frontier.Cache(cache_dir), jobs, all_witnesses,
-                                fixed, from_cache,
+                                fixed, from_cache, cell_time,
                                 on_search=lambda line: click.echo(line, err=True))
         cells = run.cells(sizes, cuts, faults)
     except SpecError as exc:
@@ -591,12 +595,14 @@ def frontier_command(
             command += ["--time-limit", f"{time_limit:g}"]
         if max_states is not None:
             command += ["--max-states", str(max_states)]
+        if cell_time is not None:
+            command += ["--cell-time", f"{cell_time:g}"]
         if all_witnesses:
             command.append("--all-witnesses")
         if notes is not None:
             command += ["--notes", str(notes)]
         text = notes.read_text(encoding="utf-8") if notes is not None else ""
         click.echo(frontier.document(cells, " ".join(command) + " --markdown", budget,
-                                     from_cache, text), nl=False)
+                                     from_cache, text, cell_time), nl=False)
     else:
         click.echo(frontier.text_table(cells))

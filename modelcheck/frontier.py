@@ -40,6 +40,7 @@ import hashlib
 import itertools
 import json
 import os
+import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -312,7 +313,7 @@ class Frontier:
 
     def __init__(self, spec: str, budget: Budget, cache: Cache, jobs: int = 1,
                  all_witnesses: bool = False, fixed: tuple[str, ...] = (),
-                 from_cache: bool = False,
+                 from_cache: bool = False, cell_time: float | None = None,
                  on_search: Callable[[str], None] | None = None) -> None:
         self.spec_name = spec
         self.spec = load(spec)
@@ -328,6 +329,8 @@ class Frontier:
         self.fixed = fixed
         #: Search nothing: what the cache lacks is shown as not searched.
         self.from_cache = from_cache
+        #: Seconds after which a cell starts no more searches (None: no limit).
+        self.cell_time = cell_time
 
     def _key(self, kind: str, n: int, design: Design, k: int, u: int) -> dict[str, Any]:
         return {"format": CACHE_FORMAT, "spec": self.spec_digest, "kind": kind, "nodes": n,
@@ -432,7 +435,14 @@ class Frontier:
             else:
                 open_designs.append(d)
         open_designs.sort(key=lambda d: not _promising(d, n, u, k))
+        started = time.monotonic()
         while open_designs:
+            if self.cell_time is not None and time.monotonic() - started >= self.cell_time:
+                for d in open_designs:
+                    availability[d, u, k] = Result(
+                        "incomplete", limit="not searched",
+                        inferred=f"the cell's {self.cell_time:g} s were spent")
+                return
             batch, open_designs = open_designs[: self.jobs], open_designs[self.jobs :]
             found = self._run([("durability", n, d, k, 0) for d in batch
                                if (d, k) not in durability])
@@ -463,7 +473,7 @@ def _promising(design: Design, n: int, u: int, k: int) -> bool:
 
 def _not_searched(availability: Result) -> Result:
     """The durability shown for a design whose durability was not searched."""
-    if availability.verdict == "skipped":
+    if availability.verdict == "skipped" or availability.limit == "not searched":
         return availability
     return Result("skipped", inferred="stuck whatever it keeps")
 
@@ -592,7 +602,7 @@ def _unsearched(v: Verdict) -> bool:
 
 
 def document(cells: list[Cell], command: str, budget: Budget, from_cache: bool = False,
-             notes: str = "") -> str:
+             notes: str = "", cell_time: float | None = None) -> str:
     """The whole frontier as a Markdown document; ``command`` regenerates it
     (``from_cache``: this one was printed from the cache, searching nothing).
     ``notes``, Markdown written by hand, follow the summary table."""
@@ -603,7 +613,10 @@ def document(cells: list[Cell], command: str, budget: Budget, from_cache: bool =
         *([f"This copy was printed with `--from-cache` when the time set aside for the "
            "searches ran out: searches that had not run are marked *not searched*, and "
            "their cells undecided. The command above runs them.", ""] if from_cache else []),
-        f"Per search: {limits}. A cell (n, u, k) has n nodes, u of them unreachable for good "
+        f"Per search: {limits}."
+        + (f" Per cell: no search started after {cell_time:g} s, so designs left are *not "
+           "searched* and a cell without a witness by then is undecided." if cell_time else "")
+        + " A cell (n, u, k) has n nodes, u of them unreachable for good "
         "and k power losses. A design is a **witness** when it is durable (no acknowledged "
         "write lost, searched with k power losses) and available (from every reachable "
         "state, with every set of u nodes unreachable, the others get a new write "

@@ -110,6 +110,24 @@ def test_a_witness_is_sought_among_promising_designs_first(computed, tmp_path):
     assert quick.counts.searched < sum(len(every.columns[c]) for c in COLUMNS)
 
 
+def test_a_cell_time_limit_leaves_designs_not_searched(tmp_path):
+    """With --cell-time spent after the first batch, each column searches
+    one design and shows the others as not searched; without a witness
+    the column is undecided, never "no".  u=2 of 3 has none (every
+    design is stuck or loses the write), which the full run decides."""
+    searched: list[str] = []
+    run = Frontier("quorum_log", Budget(), Cache(tmp_path), fixed=FIXED, all_witnesses=True,
+                   cell_time=1e-9, on_search=searched.append)
+    [cell] = run.cells([3], [2], [0])
+    for column in COLUMNS:
+        left = [v for v in cell.columns[column] if v.availability is not None
+                and v.availability.limit == "not searched"]
+        assert left, column
+        assert all(v.answer == "undecided" for v in left)
+        assert cell.answer(column) == "undecided"
+    assert run.counts.searched == len(searched) <= 2 * len(COLUMNS)
+
+
 def test_ranges():
     assert parse_range("3..5", "--nodes") == [3, 4, 5]
     assert parse_range("2", "--losses") == [2]
