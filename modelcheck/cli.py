@@ -452,6 +452,9 @@ def render(trace: Path, output: Path) -> None:
 @click.option("--max-states", type=click.IntRange(min=1), metavar="N", help="Per check.")
 @click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
               help="Per check.")
+@click.option("--unreachable", type=click.IntRange(min=0), metavar="U",
+              help="Actor specs: judge availability with every set of U nodes unreachable "
+                   "(as check --unreachable) in place of the @recoverable properties.")
 @_worker_options
 @click.option("--markdown", is_flag=True, help="Print the table as Markdown.")
 @click.option("--json", "as_json", is_flag=True, help="Print the rows as JSON.")
@@ -460,14 +463,16 @@ def render(trace: Path, output: Path) -> None:
 def sweep_command(
     spec: str, params: tuple[str, ...], budgets: tuple[str, ...], writes: int | None,
     only: tuple[str, ...], max_depth: int | None, max_states: int | None,
-    time_limit: float | None, workers: int, backend: str, address: str | None,
-    markdown: bool, as_json: bool, store: str, memory: int | None, debug: bool,
+    time_limit: float | None, unreachable: int | None, workers: int, backend: str,
+    address: str | None, markdown: bool, as_json: bool, store: str, memory: int | None,
+    debug: bool,
 ) -> None:
     """Check SPEC at every combination of parameter values and fault budgets.
 
     Tabulates, per combination, safety (the first invariant broken and the
     length of its shortest counterexample) and recovery (the @recoverable
-    properties, checked on their own when an invariant broke first).
+    properties, checked on their own when an invariant broke first), or,
+    with --unreachable U, availability with U nodes unreachable for good.
     Combinations the spec refuses are listed as invalid.
 
     \b
@@ -482,15 +487,17 @@ def sweep_command(
     """
     options = Options(writes=writes, max_depth=max_depth, max_states=max_states,
                       time_limit=time_limit, only=only, store=store, memory=memory,
-                      workers=workers, backend=backend, address=address)
+                      workers=workers, backend=backend, address=address,
+                      unreachable=unreachable)
 
     def report(row) -> None:
         where = " ".join(f"{k}={v}" for k, v in row.params.items())
         if row.faults:
             where += f" faults={row.faults}"
+        second = (f"available {row.available.text()}" if unreachable is not None
+                  else f"recovery {row.recovery.text()}")
         result = (f"invalid ({row.invalid})" if row.invalid is not None else
-                  f"safety {row.safety.text()}; recovery {row.recovery.text()}; "
-                  f"{row.seconds:.1f} s")
+                  f"safety {row.safety.text()}; {second}; {row.seconds:.1f} s")
         click.echo(f"{where or spec}: {result}", err=True)
 
     try:

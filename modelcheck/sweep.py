@@ -1,5 +1,6 @@
 """Design-space search: check every combination of parameter values and fault
-budgets, and tabulate which variants are safe and which stay recoverable.
+budgets, and tabulate which variants are safe and which stay recoverable (or,
+with ``Options.unreachable``, available with that many nodes unreachable).
 
 A combination is checked once with all its properties.  When an invariant
 breaks first, the search stopped early and says nothing about recoverability,
@@ -18,7 +19,7 @@ from typing import Any
 from modelcheck.errors import SpecError
 from modelcheck.load import load
 from modelcheck.report import Report
-from modelcheck.run import Options, run
+from modelcheck.run import Options, run, verdicts
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,8 @@ class Row:
     invalid: str | None = None
     safety: Verdict = Verdict("")
     recovery: Verdict = Verdict("")
+    #: ``available`` with ``Options.unreachable`` nodes unreachable (sweeps with it only).
+    available: Verdict = Verdict("")
     kept_states: int = 0
     seconds: float = 0.0
     reports: list[Report] = field(default_factory=list, repr=False)
@@ -106,6 +109,8 @@ def _check(spec: str, point: dict[str, str], budget: str | None, options: Option
         row.invalid = str(exc.__cause__ or exc)
         return row
     options = replace(options, faults=budget or options.faults)
+    if options.unreachable is not None:
+        return _judge_pair(spec, params, options, row)
     first = run(spec, params, options)
     row.reports.append(first)
     row.faults = first.params.get("faults", budget)  # the budget used, defaults resolved
@@ -131,6 +136,21 @@ def _check(spec: str, point: dict[str, str], budget: str | None, options: Option
     return row
 
 
+def _judge_pair(spec: str, params: list[str], options: Options, row: Row) -> Row:
+    """Safety and availability with ``options.unreachable`` nodes cut off,
+    each searched as ``check --unreachable`` does."""
+    pair = verdicts(spec, params, options)
+    reports = [r for r in (pair.safety, pair.availability) if r is not None]
+    row.faults = pair.availability.params.get("faults", row.faults)
+    if pair.safety is not None:
+        row.safety = _verdict(pair.safety)
+    row.available = _verdict(pair.availability)
+    row.reports.extend(reports)
+    row.kept_states = sum(r.outcome.stats.kept_states for r in reports)
+    row.seconds = sum(r.outcome.stats.seconds for r in reports)
+    return row
+
+
 def _verdict(report: Report) -> Verdict:
     o = report.outcome
     steps = max(len(o.path) - 1, 0)
@@ -140,7 +160,8 @@ def _verdict(report: Report) -> Verdict:
 def table(rows: list[Row], swept: list[str], markdown: bool = False) -> str:
     """The rows as an aligned text table, or a Markdown one."""
     faults = any(row.faults for row in rows)
-    header = [*swept, *(["faults"] if faults else []), "safety", "recovery", "kept states", "time"]
+    judged = "available" if any(row.available.verdict for row in rows) else "recovery"
+    header = [*swept, *(["faults"] if faults else []), "safety", judged, "kept states", "time"]
     lines = []
     for row in rows:
         cells = [row.params[name] for name in swept]
@@ -149,7 +170,7 @@ def table(rows: list[Row], swept: list[str], markdown: bool = False) -> str:
         if row.invalid is not None:
             cells += ["invalid (below)", "", "", ""]
         else:
-            cells += [row.safety.text(), row.recovery.text(), f"{row.kept_states:,}",
+            cells += [row.safety.text(), getattr(row, judged).text(), f"{row.kept_states:,}",
                       f"{row.seconds:.1f} s"]
         lines.append(cells)
     reasons = dict.fromkeys(f"invalid: {row.invalid}" for row in rows if row.invalid is not None)
@@ -169,6 +190,7 @@ def to_json(rows: list[Row]) -> list[dict[str, Any]]:
     return [
         {"params": row.params, "faults": row.faults, "invalid": row.invalid,
          "safety": row.safety.to_json(), "recovery": row.recovery.to_json(),
+         "available": row.available.to_json(),
          "kept_states": row.kept_states, "seconds": round(row.seconds, 3)}
         for row in rows
     ]

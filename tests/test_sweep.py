@@ -10,7 +10,7 @@ from modelcheck import explore
 from modelcheck.cli import main
 from modelcheck.errors import SpecError
 from modelcheck.load import load
-from modelcheck.run import Options
+from modelcheck.run import Options, verdicts
 from modelcheck.sweep import grid, parse_sweep, sweep
 
 LADDER = Path(__file__).resolve().parent / "ladder_spec.py"  # verdicts worked out there
@@ -92,3 +92,33 @@ def test_fault_budgets_are_a_dimension():
     assert verdicts["false", "none"] == "ok"
     assert verdicts["true", "power_loss=1"] == "ok"
     assert verdicts["false", "power_loss=1"].startswith("✗ durability")
+
+
+def test_unreachable_judges_availability_per_row():
+    """With --unreachable each row is the verdict pair of `check
+    --unreachable`.  By hand (terms=1, one node cut off, no faults): with
+    W=1 the write's only copy may sit on the cut-off node, so the others
+    are stuck; with W=R=2 a reachable node holds it and commits the probe
+    after it as the next term's leader."""
+    values = {"terms": ["1"], "W": ["1", "2"], "R": ["2"]}
+    rows = sweep("quorum_log", values, ["none", "power_loss=1"], Options(unreachable=1))
+    cells = {(r.params["W"], r.faults): r for r in rows}
+    assert cells["1", "none"].available.verdict == "violation"
+    assert (cells["2", "none"].safety.verdict, cells["2", "none"].available.verdict) == ("ok", "ok")
+    for row in rows:
+        params = [f"{k}={v}" for k, v in row.params.items()]
+        pair = verdicts("quorum_log", params, Options(faults=row.faults, unreachable=1))
+        for judged, report in ((row.safety, pair.safety), (row.available, pair.availability)):
+            assert (judged.verdict, judged.property, judged.steps) == (
+                report.outcome.verdict, report.outcome.property,
+                max(len(report.outcome.path) - 1, 0))
+        assert row.recovery.verdict == ""
+
+
+def test_unreachable_rows_in_the_table():
+    result = CliRunner().invoke(main, ["sweep", "quorum_log", "-p", "terms=1", "-p", "W=1,2",
+                                       "--unreachable", "1", "--faults", "none", "--markdown"])
+    assert result.exit_code == 0, result.output
+    header, _, *body = [line for line in result.stdout.splitlines() if line.startswith("|")]
+    assert "available" in header and "recovery" not in header
+    assert [line.split("|")[4].strip() for line in body][0].startswith("✗ available")
