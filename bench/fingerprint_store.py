@@ -23,7 +23,10 @@ quiet machine; compare ratios only:
   peak RSS 154 MiB (120 MiB growth, 59.5 bytes a kept state at that size:
   the fixed budgets still dominate; the table itself is 8-20 bytes a state,
   so 17.5M kept should peak near 400 MiB, far below 1.5 GB, but that run
-  was not made).
+  was not made).  A second attempt, uncapped, at load 8-10: 2,730,284 kept
+  (16.4M distinct, level 16) after 1,602 s with 160 MiB RSS, stopped to
+  free the core for other searches; at its rate the whole run needs
+  about three hours on a loaded machine.  Still not completed.
 * ``speed two_phase -p n=6 --no-symmetry``: fingerprint / exact time 2.0-2.1
   (TwoPhase's steps are cheap, so the fingerprint dominates).
 * Raft ``fsync=log_async`` with symmetry (96,870 kept), back to back:
