@@ -25,19 +25,26 @@ How it is computed:
 2. Each state is paired with every set U.  U rides in the state's shared
    slot, so the protocol's symmetry canonicalises (state, U) jointly and
    only distinct pairs are searched.
-3. Pairs are judged in the normal search's order, each by a depth-first
-   recovery search over the allowed steps of the relaxed copy, which stops
-   at a goal (the probe acknowledged) or at a state already known to reach
-   one.  On success the states on the search stack are known good; on
-   failure every state visited is known stuck.  Both memos carry over to
-   later pairs, so most pairs are judged in a few steps.  (A breadth-first
+3. Pairs are judged deepest first (the normal search's order reversed),
+   each by a depth-first recovery search over the allowed steps of the
+   relaxed copy, which stops at a goal (the probe acknowledged) or at a
+   state already known to reach one; every state's steps are all looked
+   at before the search goes deeper.  On success the states on the search
+   stack are known good; on failure every state visited is known stuck.
+   Both memos carry over to later pairs.  Deepest first, a state's own
+   fault-free successors were judged before it, so most pairs are judged
+   in one step.  (Breadth-first order judged each shallow pair by a long
+   walk of its own: quorum_log with four nodes, W=R=3, one power loss,
+   one node unreachable, was not judged in 40 minutes.)  (A breadth-first
    search of every pair's whole recovery space with backward reachability,
    as ``@recoverable`` does, took 64 s for Raft's 437 pairs at terms=1,
    writes=0: the allowance makes each pair's space large, while a path to
    the goal is short.)
-4. The first stuck pair ends the search: it is reported with a shortest
-   path to its state (a second normal search that stops at its orbit), its
-   set renamed to that path's node names.
+4. The stuck pair of the shallowest state (first in the normal search's
+   order, then the first set of nodes) is reported, with a shortest path
+   to its state (a second normal search that stops at its orbit), its set
+   renamed to that path's node names: the same pair breadth-first order
+   would stop at, since being stuck does not depend on the order.
 
 The memos keep 64-bit fingerprints (Python's ``hash``) rather than states,
 as TLC does: two recovery states with one fingerprint would share a
@@ -256,6 +263,17 @@ def check_availability(
                 nxt = _mark(nxt, unreachable)
                 yield canonical(nxt)[0] if canonical is not None else nxt
 
+    def successors(marked: GlobalState) -> list[tuple[int, GlobalState]] | None:
+        """The keyed recovery steps from ``marked``; None when one of them
+        is a goal or known to reach one."""
+        found = []
+        for nxt in steps(marked):
+            key = hash(nxt)
+            if key in good or any(v >= probe for v, _ in nxt[3][1]):
+                return None
+            found.append((key, nxt))
+        return found
+
     def reaches_goal(root: GlobalState, key: int) -> bool:
         """Depth first from ``root`` until a goal or a known-good state.
 
@@ -265,50 +283,51 @@ def check_availability(
         cycle through the stack.
         """
         visited = {key}
-        stack = [steps(root)]
         path = [key]
+        first = successors(root)
+        stack = [iter(first)] if first is not None else []
         while stack:
-            for nxt in stack[-1]:
-                key = hash(nxt)
-                if key in good or any(v >= probe for v, _ in nxt[3][1]):
-                    good.update(path)
-                    return True
+            for key, nxt in stack[-1]:
                 if key in dead or key in visited:
                     continue
                 visited.add(key)
                 path.append(key)
-                stack.append(steps(nxt))
+                below = successors(nxt)
+                if below is None:
+                    stack.clear()
+                else:
+                    stack.append(iter(below))
                 break
             else:
                 stack.pop()
                 path.pop()
+        if path:  # stopped at a state with a step to the goal: the path reaches it
+            good.update(path)
+            return True
         dead.update(visited)
         return False
 
     stuck = None
     limit = None
     seen: set[int] = set()
-    for number, state in enumerate(expanded):
-        if deadline is not None and not number % 64 and time.perf_counter() >= deadline:
+    for done, number in enumerate(range(len(expanded) - 1, -1, -1)):
+        if deadline is not None and not done % 64 and time.perf_counter() >= deadline:
             limit = "time-limit"
             break
         if max_states is not None and len(good) + len(dead) > max_states:
             limit = "max-states"
             break
+        state = expanded[number]
         for cut in combinations(protocol.node_names, u):
             unreachable = frozenset(cut)
             pair = _mark(state, unreachable)
             if canonical is not None:
                 pair = canonical(pair)[0]
             key = hash(pair)
-            if key in seen:
-                continue
             seen.add(key)
             if key in good or (key not in dead and reaches_goal(pair, key)):
                 continue
-            stuck = state, unreachable
-            break
-        if stuck is not None:
+            stuck = state, unreachable  # going backwards: the last found is the shallowest
             break
     recovery.pairs = len(seen)
     recovery.states = len(good) + len(dead)

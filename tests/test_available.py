@@ -4,6 +4,7 @@ Expected verdicts are argued by hand on the tiny specs of
 tests/availability_specs.py, and on Raft where the answer is known.
 """
 
+import functools
 import json
 import textwrap
 
@@ -294,3 +295,54 @@ def test_a_limit_makes_availability_incomplete():
     assert pair.safety.outcome.verdict == "incomplete"
     assert pair.availability.outcome.verdict == "incomplete"
     assert pair.exit_code == 3
+
+
+# --- against an independent judge --------------------------------------------------
+
+
+def _quorum_log(**params):
+    spec = load("quorum_log")
+    values = spec.resolve([f"{k}={v}" for k, v in {"terms": 1, **params}.items()])
+    return spec.build(values)
+
+
+DIFFERENTIAL = [
+    ("Quorum u=1", Quorum, 1),
+    ("Quorum u=2", Quorum, 2),
+    ("Lease u=1", Lease, 1),
+    ("FixedLease u=1", FixedLease, 1),
+    ("OneShot u=1", OneShot, 1),
+    ("Toggle u=1", Toggle, 1),
+    *((f"quorum_log W={w} R={r} fsync={f} power_loss=1 u=1",
+       lambda w=w, r=r, f=f: _with_faults(_quorum_log(W=w, R=r, fsync=f), "power_loss=1"), 1)
+      for w, r, f in [(1, 2, "always"), (2, 2, "always"), (2, 2, "log_async")]),
+]
+
+
+@functools.cache
+def _independent(name):
+    from tests.independent_availability import judge as independent
+
+    _, make, u = next(d for d in DIFFERENTIAL if d[0] == name)
+    return independent(make(), u)
+
+
+def _with_faults(model, faults):
+    model.configure(faults=FaultBudget.parse(faults))
+    return model
+
+
+@pytest.mark.parametrize("name, make, u", DIFFERENTIAL, ids=[d[0] for d in DIFFERENTIAL])
+@pytest.mark.parametrize("symmetry", [True, False])
+def test_verdict_and_shortest_stuck_state_agree_with_an_independent_judge(
+        name, make, u, symmetry):
+    """The memoised deepest-first search against a plain backward
+    reachability over the whole recovery graph: the same verdict, and a
+    reported stuck state that is stuck there and as shallow as any."""
+    stuck, depth = _independent(name)
+    outcome, _, unreachable = judge(make(), u, symmetry)
+    assert outcome.verdict == ("violation" if stuck else "ok"), name
+    if stuck:
+        state = outcome.path[-1]
+        assert (state, frozenset(unreachable)) in stuck
+        assert len(outcome.path) - 1 == min(depth[s] for s, _ in stuck)
