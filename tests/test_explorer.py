@@ -76,6 +76,8 @@ def test_abc_loss_reachable_step_by_step_and_durability_reported_at_its_end(libr
     # The step before announces what it leads to.
     last = session.view(path[:-1])["enabled"][path[-1]]
     assert last["breaks"] == ["durability"]
+    # Once broken, a property is not announced again by every later step.
+    assert all("durability" not in s["breaks"] for s in end["enabled"])
 
 
 def test_state_view_marks_unsynced_disk_data_and_the_last_change(library):

@@ -206,6 +206,7 @@ class Session:
         points = self.replay(path)
         here, before = points[-1], (points[-2] if len(points) > 1 else None)
         properties = self.properties(here.state)
+        already = {p["name"] for p in properties if not p["holds"]}
         steps = self.steps(points)
         return {
             "model": self.choice.to_json(),
@@ -213,7 +214,7 @@ class Session:
             "path": list(path),
             "labels": [str(p.action) for p in points[1:]],
             "state": self.describe(here.state, before.state if before else None),
-            "enabled": [self._enabled(i, action, state)
+            "enabled": [self._enabled(i, action, state, already)
                         for i, (action, state) in enumerate(here.enabled)],
             "properties": properties,
             "recoverables": list(self.model.recoverables()),
@@ -235,11 +236,13 @@ class Session:
     def broken(self, state: Hashable) -> list[str]:
         return [name for name, holds in self.model.invariants().items() if not holds(state)]
 
-    def _enabled(self, index: int, action: Any, state: Hashable) -> dict[str, Any]:
+    def _enabled(self, index: int, action: Any, state: Hashable,
+                 already: set[str]) -> dict[str, Any]:
+        """An enabled step, with the properties it would newly break."""
         details = self.model.action_details(action)
         return {"index": index, "label": str(action), "kind": details.get("kind"),
                 "fault": bool(details.get("fault")), "node": details.get("node"),
-                "breaks": self.broken(state)}
+                "breaks": [name for name in self.broken(state) if name not in already]}
 
     def describe(self, state: Hashable, before: Hashable | None) -> dict[str, Any]:
         """The state as the page draws it, with what the last step changed."""
@@ -314,7 +317,3 @@ def _actor_view(model: Protocol, state: Any, before: Any | None) -> dict[str, An
             k: show(v) for k, v in model.describe_shared(shared).items()}}
     return view
 
-
-def shipped_or_home(library: Library) -> list[str]:
-    """Spec names the page may offer (for the model picker)."""
-    return sorted({*shipped(), library.home.name})

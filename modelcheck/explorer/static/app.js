@@ -197,7 +197,8 @@ function renderState(state) {
   box.append(nodes);
   if (state.shared) {
     for (const [name, fields] of Object.entries(state.shared)) {
-      box.append(el("h3", {}, name), fieldTable(Object.entries(fields).map(([k, v]) => ({ name: k, value: v }))));
+      box.append(el("div", { class: "panel shared" }, el("h3", {}, name),
+        fieldTable(Object.entries(fields).map(([k, v]) => ({ name: k, value: v })))));
     }
   }
   const client = el("div", { class: "panel client" }, el("h3", {}, "Client"));
@@ -211,7 +212,7 @@ function renderState(state) {
   if (!state.faults.length) faults.append(el("span", { class: "hint" }, "no faults allowed"));
   for (const f of state.faults) {
     faults.append(el("span", { class: "budget" + (f.changed ? " changed" : "") + (f.left ? "" : " spent") },
-      `${f.kind}: ${f.left} of ${f.limit}`));
+      `${f.kind}: ${f.left} left of ${f.limit}`));
   }
   box.append(el("div", { class: "row" }, client, faults));
   const messages = el("div", { class: "panel" }, el("h3", {}, `Messages in flight (${state.messages.length})`));
@@ -232,7 +233,7 @@ function fieldTable(fields) {
       value.append(el("span", { class: "unsynced", title: "written but not fsynced: a power loss may undo it" }, "unsynced"));
       value.append(el("div", { class: "revert" }, `a power loss may leave ${f.may_revert_to.join(" or ")}`));
     }
-    const name = el("td", { class: "name" }, f.name, f.durable ? el("span", { class: "disk", title: "on disk" }, "💾") : null);
+    const name = el("td", { class: "name" }, f.name, f.durable ? el("span", { class: "disk", title: "a file on the node's disk (durable)" }, "disk") : null);
     table.append(el("tr", { class: (f.changed ? "changed" : "") + (f.unsynced ? " has-unsynced" : ""), "data-field": f.name }, name, value));
   }
   return table;
@@ -263,7 +264,7 @@ async function open(request) {
     future = opened.path;
     await go({ model: opened.model, path: [] }, true);
     $("opened").textContent = opened.explanation
-      ? `Opened a ${opened.path.length}-step trace; at its end: ${opened.explanation}` : "";
+      ? `Opened a trace of ${opened.path.length} steps (Forward steps through it); at its end: ${opened.explanation}` : "";
   } catch (error) {
     showError(`Cannot open it: ${error.message}`);
   }
@@ -343,6 +344,7 @@ async function start() {
     open({ trace });
   });
   $("run-check").addEventListener("click", runCheck);
+  $("chart").addEventListener("click", () => $("chart").classList.toggle("actual-size"));
   document.addEventListener("keydown", (event) => {
     if (event.altKey && event.key === "ArrowLeft") { event.preventDefault(); back(); }
     if (event.altKey && event.key === "ArrowRight") { event.preventDefault(); forward(); }
