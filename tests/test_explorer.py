@@ -172,6 +172,45 @@ def test_model_level_spec_with_its_fields(library):
     assert after["labels"] == [first["label"]]
 
 
+TWO_STARTS = """
+from modelcheck import Model, invariant
+
+class TwoStarts(Model):
+    def initial_states(self):
+        yield 0
+        yield 10
+
+    def successors(self, x):
+        if x % 10 < 2:
+            yield "Inc", x + 1
+
+    @invariant
+    def below_twelve(self, x):
+        return x < 12
+"""
+
+
+def test_several_initial_states_the_first_index_picks_one(tmp_path):
+    spec = tmp_path / "two_starts.py"
+    spec.write_text(TWO_STARTS)
+    session = Library(str(spec)).session(ModelChoice("two_starts"))
+    root = session.view([])
+    assert root["state"] == {"kind": "choose"} and root["properties"] == []
+    assert [s["label"] for s in root["enabled"]] == ["Initial state 1", "Initial state 2"]
+    assert root["enabled"][1]["breaks"] == []
+    end = session.view([1, 0, 0])
+    assert end["state"]["fields"] == [{"name": "state", "value": "12", "changed": True}]
+    assert broken(end) == ["below_twelve"]
+    assert end["labels"] == ["Initial state 2", "Inc", "Inc"]
+    assert end["trace_text"].splitlines()[0] == "1. Initial state"
+    report = session.report([1, 0, 0])
+    assert session.path_of_trace(report["trace"]) == [1, 0, 0]
+    with pytest.raises(StepError, match="step 1 of the path: 2 is not an initial state"):
+        session.view([2])
+    with pytest.raises(StepError, match="choose one first"):
+        session.report([])
+
+
 # --- the HTTP API --------------------------------------------------------------
 
 
@@ -290,3 +329,61 @@ def test_http_check_runs_in_the_background_and_its_trace_steps(server):
     status, view = call_json(server, "POST", "/api/view", {"model": model,
                                                           "path": answer["path"]})
     assert answer["report"]["property"] in broken(view)
+
+
+# --- the command ------------------------------------------------------------------
+
+
+def test_command_refuses_bad_input_with_status_2():
+    from click.testing import CliRunner
+
+    from modelcheck.cli import main
+
+    for args, needle in ((["no_such_spec"], "no spec 'no_such_spec'"),
+                         (["raft", "-p", "bogus=1"], "no parameter 'bogus'"),
+                         (["raft", "--faults", "meteor=1"], "unknown fault kind 'meteor'"),
+                         (["two_phase", "--writes", "1"], "Model-level spec")):
+        result = CliRunner().invoke(main, ["explore", *args])
+        assert result.exit_code == 2, result.output
+        assert needle in result.output and "Traceback" not in result.output
+
+
+def test_command_refuses_a_port_in_use():
+    import socket
+
+    from click.testing import CliRunner
+
+    from modelcheck.cli import main
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = CliRunner().invoke(main, ["explore", "raft", "--port", str(port)])
+    assert result.exit_code == 2, result.output
+    assert f"cannot listen on 127.0.0.1:{port}" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_command_serves_until_interrupted():
+    import signal
+    import subprocess
+    import sys
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "modelcheck", "explore", "raft", "-p", "fsync=log_async",
+         "--port", "0"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = process.stdout.readline()
+        url = line.split(" at ")[1].split()[0]
+        assert url.startswith("http://127.0.0.1:")
+        with urllib.request.urlopen(url + "api/config", timeout=30) as response:
+            config = json.loads(response.read())
+        assert config["model"]["params"] == ["fsync=log_async"]
+        assert "raft-log_async" in config["gallery"]
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=30) == 0
+        assert "Traceback" not in process.stderr.read()
+    finally:
+        process.kill()
+        process.wait()

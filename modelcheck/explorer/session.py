@@ -140,27 +140,28 @@ class Session:
     # --- replay ---------------------------------------------------------------
 
     def replay(self, path: Sequence[int]) -> list[Point]:
-        """The points a path leads through, initial state first.  Raises
-        StepError naming the first index that is not an enabled step."""
+        """The points a path leads through.  The first is the initial state,
+        or, when the model has several, a point with no state whose enabled
+        steps are the initial states.  Raises StepError naming the first
+        index that is not an enabled step, numbered as a trace numbers it."""
         if len(path) > MAX_PATH:
             raise StepError(f"path: {len(path)} steps; the explorer replays at most {MAX_PATH}")
-        steps = list(path)
         if len(self.initials) == 1:
             start = self.initials[0]
+            points = [Point(INITIAL, start, list(self.model.successors(start)))]
         else:
-            if not steps:
-                raise StepError(f"{self.name} has {len(self.initials)} initial states: "
-                                "the path's first index must pick one")
-            start = self._pick(self.initials, steps.pop(0), 1, "initial state")
-        points = [Point(INITIAL, start, list(self.model.successors(start)))]
-        for number, index in enumerate(steps, start=2):
-            action, state = self._pick(points[-1].enabled, index, number, "enabled step")
+            choices = [(f"{INITIAL} {i}", s) for i, s in enumerate(self.initials, start=1)]
+            points = [Point(None, None, choices)]
+        first = 2 if points[0].state is not None else 1
+        for number, index in enumerate(path, start=first):
+            action, state = self._pick(points[-1].enabled, index, number)
             points.append(Point(action, state, list(self.model.successors(state))))
         return points
 
     @staticmethod
-    def _pick(options: list[Any], index: Any, number: int, what: str) -> Any:
+    def _pick(options: list[Any], index: Any, number: int) -> Any:
         if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < len(options):
+            what = "initial state" if number == 1 else "enabled step"
             raise StepError(f"step {number} of the path: {index!r} is not an {what} "
                             f"(there are {len(options)}, numbered from 0)")
         return options[index]
@@ -204,25 +205,30 @@ class Session:
     def view(self, path: Sequence[int]) -> dict[str, Any]:
         """Everything the page shows at the end of ``path``."""
         points = self.replay(path)
-        here, before = points[-1], (points[-2] if len(points) > 1 else None)
-        properties = self.properties(here.state)
+        here = points[-1]
+        before = points[-2].state if len(points) > 1 else None
+        properties = self.properties(here.state) if here.state is not None else []
         already = {p["name"] for p in properties if not p["holds"]}
-        steps = self.steps(points)
         return {
             "model": self.choice.to_json(),
             "title": f"{self.name}({', '.join(f'{k}={v}' for k, v in self.values.items())})",
             "path": list(path),
             "labels": [str(p.action) for p in points[1:]],
-            "state": self.describe(here.state, before.state if before else None),
+            "state": ({"kind": "choose"} if here.state is None
+                      else self.describe(here.state, before)),
             "enabled": [self._enabled(i, action, state, already)
                         for i, (action, state) in enumerate(here.enabled)],
             "properties": properties,
             "recoverables": list(self.model.recoverables()),
-            "trace_text": format_trace(self.model, steps),
+            "trace_text": format_trace(self.model, self.steps(points)),
         }
 
-    def steps(self, points: list[Point]) -> list[Step]:
-        return [Step(n, p.action, p.state) for n, p in enumerate(points, start=1)]
+    @staticmethod
+    def steps(points: list[Point]) -> list[Step]:
+        """The path as a trace's steps (the point choosing an initial state left out)."""
+        states = [p for p in points if p.state is not None]
+        return [Step(n, INITIAL if n == 1 else p.action, p.state)
+                for n, p in enumerate(states, start=1)]
 
     def properties(self, state: Hashable) -> list[dict[str, Any]]:
         """Each invariant at ``state``; a broken one with the model's reason."""
@@ -257,10 +263,12 @@ class Session:
     def report(self, path: Sequence[int]) -> dict[str, Any]:
         """The path as a JSON trace, shaped like ``check --json`` output."""
         points = self.replay(path)
+        if points[-1].state is None:
+            raise StepError(f"{self.name} has several initial states: choose one first")
         broken = self.broken(points[-1].state)
         return {
             "spec": self.name, "params": self.values,
-            "verdict": "violation" if broken else f"explored, {len(points) - 1} steps",
+            "verdict": "violation" if broken else f"explored, {len(path)} steps",
             "property": broken[0] if broken else None,
             "explanation": self.model.explain(broken[0], points[-1].state) if broken else None,
             "trace": trace_to_json(self.model, self.steps(points)),

@@ -183,6 +183,10 @@ function renderProperties(view) {
 function renderState(state) {
   const box = $("state");
   box.replaceChildren();
+  if (state.kind === "choose") {
+    box.append(el("p", {}, "This model has several initial states: choose one among the enabled steps."));
+    return;
+  }
   if (state.kind === "model") {
     box.append(fieldTable(state.fields));
     return;
