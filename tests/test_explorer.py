@@ -211,6 +211,33 @@ def test_several_initial_states_the_first_index_picks_one(tmp_path):
         session.report([])
 
 
+COIN = """
+from modelcheck import Model
+
+class Coin(Model):
+    def initial_states(self):
+        yield "start"
+
+    def successors(self, x):
+        if x == "start":
+            yield "Toss", "heads"
+            yield "Toss", "tails"
+"""
+
+
+def test_a_trace_step_is_matched_by_its_state_where_labels_repeat(tmp_path):
+    spec = tmp_path / "coin.py"
+    spec.write_text(COIN)
+    session = Library(str(spec)).session(ModelChoice("coin"))
+    assert [s["label"] for s in session.view([])["enabled"]] == ["Toss", "Toss"]
+    for path in ([0], [1]):
+        assert session.path_of_trace(session.report(path)["trace"]) == path
+    edited = session.report([1])
+    edited["trace"][1]["state"] = {"state": "edge"}
+    with pytest.raises(SpecError, match=r"step 2 of the trace \(Toss\) is not a step of coin"):
+        session.path_of_trace(edited["trace"])
+
+
 # --- the HTTP API --------------------------------------------------------------
 
 

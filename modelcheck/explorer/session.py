@@ -168,8 +168,9 @@ class Session:
 
     def path_of_trace(self, trace: list[Any]) -> list[int]:
         """The path of a JSON trace's steps on this model: each step is the
-        enabled action with the trace's label, and with its state when
-        several share the label.  Raises SpecError where it does not replay."""
+        enabled action with the trace's label that leads to the trace's
+        state (described as JSON traces describe it).  Raises SpecError
+        where it does not replay."""
         def described(state: Hashable) -> Any:
             return jsonable(self.model.describe_state(state))
 
@@ -191,8 +192,7 @@ class Session:
             label, expected = wanted(step, number)
             options = list(self.model.successors(state))
             named = [i for i, (action, _s) in enumerate(options) if str(action) == label]
-            exact = [i for i in named if described(options[i][1]) == expected]
-            chosen = exact or (named if len(named) == 1 else [])
+            chosen = [i for i in named if described(options[i][1]) == expected]
             if not chosen:
                 raise SpecError(f"step {number} of the trace ({label}) is not a step of "
                                 f"{self.name} with these parameters there")
