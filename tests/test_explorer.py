@@ -132,6 +132,18 @@ def test_invalid_steps_are_refused_naming_where(library):
         session.view([True])
 
 
+def test_the_library_keeps_a_bounded_number_of_models():
+    from modelcheck.explorer.session import MAX_SESSIONS
+
+    library = Library("two_phase")
+    first = library.session(ModelChoice("two_phase", ("n=1",)))
+    assert library.session(ModelChoice("two_phase", ("n=1",))) is first
+    for n in range(2, MAX_SESSIONS + 3):
+        library.session(ModelChoice("two_phase", (f"n={n}",)))
+    assert len(library._sessions) == MAX_SESSIONS
+    assert library.session(ModelChoice("two_phase", ("n=1",))) is not first
+
+
 def test_model_choice_refuses_malformed_input_and_unknown_specs(library):
     with pytest.raises(SpecError, match="model.params"):
         ModelChoice.from_json({"spec": "raft", "params": "fsync=never"})
@@ -324,6 +336,34 @@ def test_http_opens_an_uploaded_trace(server):
     report = json.loads((GALLERY / "primary_backup-no_fsync.json").read_text())
     status, opened = call_json(server, "POST", "/api/open", {"trace": report})
     assert status == 200 and len(opened["path"]) == len(report["trace"]) - 1
+
+
+RAISING = """
+from modelcheck import Model
+
+class Raising(Model):
+    def initial_states(self):
+        yield 0
+
+    def successors(self, x):
+        yield "Step", x + 1
+        if x == 1:
+            raise ValueError("the spec's own bug")
+"""
+
+
+def test_http_reports_a_spec_that_raises_as_a_500_with_its_message(tmp_path, capsys):
+    spec = tmp_path / "raising.py"
+    spec.write_text(RAISING)
+    running = serve_in_thread(Explorer(Library(str(spec)), ModelChoice("raising"), None))
+    try:
+        status, answer = call_json(running, "POST", "/api/view",
+                                   {"model": {"spec": "raising"}, "path": [0]})
+        assert status == 500 and "ValueError: the spec's own bug" in answer["error"]
+        assert call_json(running, "GET", "/api/config")[1]["gallery"] == []
+    finally:
+        running.shutdown()
+        running.server_close()
 
 
 def test_http_chart_is_svg(server):

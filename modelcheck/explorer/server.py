@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import threading
+import traceback
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
@@ -147,6 +148,11 @@ class Handler(BaseHTTPRequestHandler):
             self._json(HTTPStatus.UNPROCESSABLE_ENTITY, {"error": str(exc)})
         except SpecError as exc:
             self._json(HTTPStatus.BAD_REQUEST, {"error": str(exc)})
+        except Exception as exc:  # the spec's code or the explorer's raised
+            traceback.print_exc()
+            self._json(HTTPStatus.INTERNAL_SERVER_ERROR,
+                       {"error": f"{type(exc).__name__}: {exc} (the terminal running the "
+                                 "explorer has the traceback)"})
         else:
             self._json(HTTPStatus.OK, answer)
 

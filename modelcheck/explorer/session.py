@@ -22,7 +22,6 @@ from modelcheck.actors import Protocol
 from modelcheck.actors import disk
 from modelcheck.errors import SpecError
 from modelcheck.load import load, shipped
-from modelcheck.model import Model
 from modelcheck.render import sequence_chart
 from modelcheck.run import Options, build
 from modelcheck.trace import INITIAL, Step, format_trace, jsonable, show, trace_to_json
@@ -31,6 +30,8 @@ from modelcheck.trace import INITIAL, Step, format_trace, jsonable, show, trace_
 OPTION_KEYS = ("writes", "faults", "unreachable")
 #: The longest path the explorer replays (a hand-made URL could ask for more).
 MAX_PATH = 500
+#: Models kept built at once; the page can name any number of parameter sets.
+MAX_SESSIONS = 32
 
 
 class StepError(SpecError):
@@ -111,10 +112,12 @@ class Library:
         return self._sources[name]
 
     def session(self, choice: ModelChoice) -> Session:
-        session = self._sessions.get(choice)
+        session = self._sessions.pop(choice, None)
         if session is None:
             session = Session(choice, self.source(choice.spec))
-            self._sessions[choice] = session
+            if len(self._sessions) >= MAX_SESSIONS:  # forget the least recently used
+                del self._sessions[next(iter(self._sessions))]
+        self._sessions[choice] = session
         return session
 
 
@@ -123,7 +126,8 @@ class Point:
     """One state on a path: how it was reached, and the steps enabled in it."""
 
     action: Any
-    state: Hashable
+    #: None at the point that chooses among several initial states.
+    state: Hashable | None
     enabled: list[tuple[Any, Hashable]]
 
 
