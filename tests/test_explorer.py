@@ -182,6 +182,8 @@ def test_model_level_spec_with_its_fields(library):
     after = session.view([first["index"]])
     assert any(f["changed"] for f in after["state"]["fields"])
     assert after["labels"] == [first["label"]]
+    with pytest.raises(StepError, match="starts with the first step"):
+        session.chart_svg([])
 
 
 TWO_STARTS = """

@@ -9,7 +9,6 @@ MODELCHECK_SCREENSHOTS=DIR saves a PNG of the page at each scenario's end.
 import os
 import shutil
 import tempfile
-import time
 from pathlib import Path
 
 import pytest
@@ -190,5 +189,6 @@ def test_run_a_check_from_the_page_and_step_through_its_trace(server, browser):
     browser.find_element(By.ID, "end").click()
     wait(browser, lambda d: "TCConsistent broken here" in violation_text(d))
     assert two_phase.spec in browser.current_url
-    time.sleep(0)  # nothing left running: the check's process has ended
     assert server.explorer.checks.status()["status"] == "done"
+    wait_for_chart(browser)
+    screenshot(browser, "check-two_phase")

@@ -280,6 +280,9 @@ class Session:
 
     def chart_svg(self, path: Sequence[int]) -> str:
         """The path as a message sequence chart (render.sequence_chart), in SVG."""
+        if not self.is_actor and len(self.steps(self.replay(path))) < 2:
+            # A Model-level chart is a chain of steps: nothing to chain yet.
+            raise StepError("the chart starts with the first step")
         if shutil.which("dot") is None:
             raise SpecError("the sequence chart needs Graphviz's `dot` "
                             "(Debian/Ubuntu: apt-get install graphviz)")
