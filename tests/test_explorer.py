@@ -7,6 +7,7 @@ B is elected with C's vote, and B's write overwrites the acknowledged one.
 """
 
 import json
+import os
 import time
 import urllib.error
 import urllib.request
@@ -120,6 +121,22 @@ def test_a_path_replays_to_the_same_state_in_a_new_library():
     first = Library("raft").session(RAFT)
     assert first.replay(path)[-1].state == again.replay(path)[-1].state
     assert again.view(path)["labels"][-1].startswith("B → A  AppendEntries(")
+
+
+def test_step_indices_do_not_depend_on_the_process_hash_seed():
+    """A shared URL must name the same state after the server restarts."""
+    import subprocess
+    import sys
+
+    script = ("from test_explorer import abc_path, RAFT; "
+              "from modelcheck.explorer.session import Library; "
+              "print(abc_path(Library('raft').session(RAFT)))")
+    paths = {subprocess.run([sys.executable, "-c", script], cwd=ROOT / "tests", check=True,
+                            capture_output=True, text=True,
+                            env={**os.environ, "PYTHONHASHSEED": seed,
+                                 "PYTHONPATH": str(ROOT)}).stdout
+             for seed in ("1", "2")}
+    assert len(paths) == 1
 
 
 def test_invalid_steps_are_refused_naming_where(library):

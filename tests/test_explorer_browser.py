@@ -192,3 +192,12 @@ def test_run_a_check_from_the_page_and_step_through_its_trace(server, browser):
     assert server.explorer.checks.status()["status"] == "done"
     wait_for_chart(browser)
     screenshot(browser, "check-two_phase")
+
+
+def test_a_link_to_a_step_the_model_does_not_offer_is_refused_on_the_page(server, browser):
+    browser.get("about:blank")  # a new page load, not a fragment change
+    browser.get(server.url + "#/spec=raft&p=fsync%3Dlog_async&path=0.999")
+    wait(browser, lambda d: d.find_element(By.ID, "error").is_displayed())
+    assert "999 is not an enabled step" in browser.find_element(By.ID, "error").text
+    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#enabled button.step"))
+    assert path_length(browser) == 0

@@ -74,13 +74,14 @@ function sameModel(a, b) {
 
 // --- moving around
 
+// Show ``position``; false (and the error shown) if the server refuses it.
 async function go(position, keepFuture = false) {
   let view;
   try {
     view = await api("POST", "/api/view", position);
   } catch (error) {
     showError(error.message);
-    return;
+    return false;
   }
   showError("");
   if (!keepFuture && here && sameModel(here.model, position.model)) {
@@ -95,6 +96,7 @@ async function go(position, keepFuture = false) {
   if (location.hash !== hash) history.pushState(null, "", hash);
   render(view);
   drawChart(here);
+  return true;
 }
 
 function step(index) {
@@ -357,7 +359,12 @@ async function start() {
     const position = fromHash();
     if (position) go(position);
   });
-  await go(fromHash() || { model: config.model, path: [] });
+  const shared = fromHash();
+  if (!shared || !(await go(shared))) {
+    const refused = $("error").textContent;
+    await go({ model: config.model, path: [] });
+    if (refused) showError(`The link's state could not be shown: ${refused}`);
+  }
   const status = await api("GET", "/api/check");
   if (status.status !== "idle") showCheck(status);
 }
