@@ -467,6 +467,20 @@ def test_command_serves_until_interrupted():
             config = json.loads(response.read())
         assert config["model"]["params"] == ["fsync=log_async"]
         assert "raft-log_async" in config["gallery"]
+        # The page's check runs in a process spawned from the command's own.
+        model = {"spec": "two_phase", "params": ["n=2", "bug=commit_early"]}
+        started = urllib.request.Request(
+            url + "api/check", method="POST", headers={"Content-Type": "application/json"},
+            data=json.dumps({"model": model, "max_states": 1000, "time_limit": 60}).encode())
+        urllib.request.urlopen(started, timeout=30).close()
+        deadline = time.time() + 120
+        while True:
+            with urllib.request.urlopen(url + "api/check", timeout=30) as response:
+                status = json.loads(response.read())
+            if status["status"] != "running" or time.time() > deadline:
+                break
+            time.sleep(0.2)
+        assert status["status"] == "done" and status["report"]["verdict"] == "violation"
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=30) == 0
         assert "Traceback" not in process.stderr.read()
