@@ -487,3 +487,15 @@ def test_command_serves_until_interrupted():
     finally:
         process.kill()
         process.wait()
+
+
+def test_http_check_can_be_stopped(server):
+    model = ModelChoice("raft", ("fsync=always",)).to_json()  # minutes to exhaust
+    status, started = call_json(server, "POST", "/api/check",
+                                {"model": model, "max_states": 2_000_000, "time_limit": 300})
+    assert status == 200 and started["status"] == "running"
+    process = server.explorer.checks._process
+    status, stopped = call_json(server, "POST", "/api/check/stop", {})
+    assert status == 200 and stopped["status"] == "stopped"
+    assert not process.is_alive()
+    assert call_json(server, "GET", "/api/check")[1]["status"] == "stopped"

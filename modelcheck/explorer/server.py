@@ -19,6 +19,7 @@ POST /api/open         ``{gallery: name}`` or ``{trace: {...}}``: its model
                        and path
 POST /api/check        ``{model, max_states, time_limit}``: start a check
 GET  /api/check        the check's status, and its report when done
+POST /api/check/stop   stop the check
 =====================  ===================================================
 """
 
@@ -92,6 +93,10 @@ class Explorer:
         self.checks.start(source, choice, limits)
         return self.checks.status()
 
+    def stop_check(self) -> dict[str, Any]:
+        self.checks.stop()
+        return self.checks.status()
+
     def check_status(self) -> dict[str, Any]:
         status = self.checks.status()
         report = status.get("report")
@@ -136,6 +141,7 @@ class Handler(BaseHTTPRequestHandler):
             "/api/chart": lambda r: {"svg": self._session(r).chart_svg(self._path(r))},
             "/api/open": explorer.open,
             "/api/check": explorer.check,
+            "/api/check/stop": lambda _request: explorer.stop_check(),
         }
         route = routes.get(self.path)
         if route is None:

@@ -301,6 +301,9 @@ function showCheck(status) {
   box.dataset.status = status.status;
   if (status.status === "running") {
     box.append(el("p", {}, `Checking ${status.model.spec}… (stops after ${status.limits.max_states.toLocaleString()} states or ${status.limits.time_limit} s)`));
+    const stop = el("button", { id: "stop-check" }, "Stop");
+    stop.addEventListener("click", async () => showCheck(await api("POST", "/api/check/stop", {})));
+    box.append(stop);
   } else if (status.status === "error") {
     box.append(el("p", { class: "broken" }, `The check failed: ${status.error}`));
   } else if (status.status === "stopped") {
