@@ -613,3 +613,54 @@ def frontier_command(
                                      from_cache, text, cell_time), nl=False)
     else:
         click.echo(frontier.text_table(cells))
+
+
+@main.command(name="explore")
+@click.argument("spec")
+@click.option("-p", "--param", "params", multiple=True, metavar="NAME=VALUE",
+              help="Set a spec parameter (repeatable).")
+@click.option("--writes", type=click.IntRange(min=0), metavar="K",
+              help="Actor specs: how many writes the client issues (default: the spec's).")
+@click.option("--faults", metavar="KIND=N,...",
+              help="Actor specs: fault budget, as for `check` (default: the spec's).")
+@click.option("--port", type=click.IntRange(min=0, max=65535), default=8765, show_default=True,
+              help="Port on 127.0.0.1 (0: any free port).")
+@click.option("--open", "open_browser", is_flag=True, help="Open the page in a web browser.")
+@click.option("--gallery", "gallery_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Counterexamples the page can open. Default: the checkout's counterexamples/.")
+@click.option("--debug", is_flag=True, help="Show Python tracebacks for spec errors.")
+def explore_command(spec: str, params: tuple[str, ...], writes: int | None, faults: str | None,
+                    port: int, open_browser: bool, gallery_dir: Path | None, debug: bool) -> None:
+    """Step through SPEC by hand in a web page served on 127.0.0.1.
+
+    The page shows the state (nodes, disks with unsynced writes marked,
+    messages, acknowledgements, fault budget), every enabled step including
+    faults, the properties, and the path as a sequence chart; it opens
+    counterexamples and runs checks. Stop it with Ctrl-C.
+    """
+    import webbrowser
+
+    from modelcheck.explorer.server import Explorer, ExplorerServer
+    from modelcheck.explorer.session import Library, ModelChoice
+    from modelcheck.load import SHIPPED_DIR
+
+    try:
+        library = Library(spec)
+        home = ModelChoice(library.home.name, params, writes, faults)
+        gallery = gallery_dir if gallery_dir is not None else SHIPPED_DIR.parent / "counterexamples"
+        server = ExplorerServer(Explorer(library, home, gallery), port)
+    except SpecError as exc:
+        _fail(exc, debug)
+    except OSError as exc:
+        _fail(SpecError(f"cannot listen on 127.0.0.1:{port}: {exc.strerror or exc}"
+                        " (another program uses the port? try --port 0)"), debug)
+    click.echo(f"modelcheck explorer at {server.url} (Ctrl-C stops it)")
+    if open_browser:
+        webbrowser.open(server.url)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.explorer.checks.stop()
+        server.server_close()

@@ -1,0 +1,1 @@
+"""The interactive explorer: a local web page over a model (``modelcheck explore``)."""
