@@ -55,6 +55,7 @@ from dataclasses import dataclass, field, replace
 from itertools import combinations, permutations
 from typing import Any
 
+from modelcheck import interrupt
 from modelcheck.actors.protocol import Action, GlobalState, Protocol, World
 from modelcheck.engine.bfs import Outcome, Progress, explore
 from modelcheck.model import Model
@@ -289,9 +290,13 @@ def check_availability(
     limit = None
     seen: set[int] = set()
     for number, state in enumerate(expanded):
-        if deadline is not None and not number % 64 and time.perf_counter() >= deadline:
-            limit = "time-limit"
-            break
+        if not number % 64:
+            if deadline is not None and time.perf_counter() >= deadline:
+                limit = "time-limit"
+                break
+            if interrupt.requested():
+                limit = interrupt.LIMIT
+                break
         if max_states is not None and len(good) + len(dead) > max_states:
             limit = "max-states"
             break

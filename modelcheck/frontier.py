@@ -35,6 +35,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import multiprocessing
 import os
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
@@ -42,6 +43,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from modelcheck import interrupt
 from modelcheck.errors import SpecError
 from modelcheck.load import Spec, load
 
@@ -98,6 +100,8 @@ class Result:
                 return f"not searched: {self.inferred}"
             case _ if self.limit == "not searched":
                 word = "? not searched"
+            case _ if self.limit == interrupt.LIMIT:
+                word = "? interrupted"
             case _:
                 word = f"? {self.limit} reached"
         return f"{word} ({self.inferred})" if self.inferred else word
@@ -348,11 +352,14 @@ class Frontier:
                   **self.budget.key()} for kind, n, design, k, u in todo]
         if not tasks:
             return results
-        if self.from_cache:
+        if self.from_cache or interrupt.requested():
             results.update((job, Result("incomplete", limit="not searched")) for job in todo)
             return results
         if self.jobs > 1 and len(tasks) > 1:
-            with ProcessPoolExecutor(max_workers=self.jobs) as pool:
+            # Forked, so that the workers see a stop requested here.
+            interrupt.shared_flag()
+            with ProcessPoolExecutor(max_workers=self.jobs,
+                                     mp_context=multiprocessing.get_context("fork")) as pool:
                 found: Iterable[dict[str, Any]] = pool.map(_search, tasks)
                 results.update(self._store(todo, found))
         else:
@@ -363,7 +370,8 @@ class Frontier:
         stored = {}
         for job, result in zip(todo, found):
             self.counts.searched += 1
-            self.cache.put(self._key(*job), self.budget, result)
+            if result["limit"] != interrupt.LIMIT:  # an interruption says nothing to keep
+                self.cache.put(self._key(*job), self.budget, result)
             stored[job] = Result(**result)
             if self.on_search is not None:
                 kind, n, design, k, u = job
