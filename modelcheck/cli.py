@@ -17,6 +17,7 @@ from modelcheck.engine.memory import parse_size
 from modelcheck.errors import SpecError
 from modelcheck.gallery import stale_files, write_gallery
 from modelcheck.load import load, shipped
+from modelcheck.outputs import check_directory, check_file
 from modelcheck.progress import ProgressLine
 from modelcheck.render import MissingDot, check_format, save, sequence_chart
 from modelcheck.render import state_graph as render_state_graph
@@ -226,9 +227,12 @@ def check(
     if verify_symmetry:
         _verify_symmetry(spec, params, options, debug)
     try:
-        for target in (diagram, state_graph):
+        for option, target in (("--diagram", diagram), ("--state-graph", state_graph)):
             if target is not None:
                 check_format(target)
+                check_file(target, option)
+        if checkpoint is not None:
+            check_directory(Path(checkpoint), "--checkpoint")
         if unreachable is not None:
             pair = verdicts(spec, params, options, progress)
             # Pictures show the first counterexample: safety's, else availability's.
@@ -385,6 +389,7 @@ def simulate_command(
     try:
         if diagram is not None:
             check_format(diagram)
+            check_file(diagram, "--diagram")
         report = run_simulation(spec, params, options, settings)
         chart = sequence_chart(report.to_json()) if diagram is not None and report.steps else None
     except SpecError as exc:
@@ -423,6 +428,8 @@ def list_specs() -> None:
 def gallery(out: Path, check_only: bool) -> None:
     """Regenerate the counterexamples of every violating shipped variant."""
     try:
+        if not check_only:
+            check_directory(out, "--out")
         if check_only:
             stale = stale_files(out)
             for name in stale:
@@ -446,6 +453,7 @@ def render(trace: Path, output: Path) -> None:
     """Draw a saved JSON trace (from `check --json`) as a sequence chart."""
     try:
         check_format(output)
+        check_file(output, "--output")
         try:
             report = json.loads(trace.read_text(encoding="utf-8"))
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
@@ -597,6 +605,8 @@ def frontier_command(
     try:
         if sum((markdown, as_json, as_csv)) > 1:
             raise SpecError("--markdown, --json and --csv are alternatives: give one")
+        if not from_cache:
+            check_directory(cache_dir, "--cache")
         sizes = frontier.parse_range(nodes, "--nodes")
         cuts = frontier.parse_range(unreachable, "--unreachable")
         faults = frontier.parse_range(losses, "--losses")
