@@ -83,6 +83,7 @@ def build(spec: str, params: Sequence[str], options: Options) -> tuple[str, Mode
     values = loaded.resolve(list(params))
     model = loaded.build(values)
     if isinstance(model, Protocol):
+        model.check_setup()
         faults = FaultBudget.parse(options.faults) if options.faults is not None else None
         model.configure(options.writes, faults)
         values = {**values, "writes": model.writes, "faults": str(model.faults)}
