@@ -48,7 +48,7 @@ from modelcheck.errors import SpecError
 from modelcheck.load import Spec, load
 
 #: Bumped when what a cached result means changes.
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 BASELINE = "always"
 
 
@@ -260,7 +260,8 @@ def _search(task: dict[str, Any]) -> dict[str, Any]:
     o = report.outcome
     violated = o.verdict == "violation"
     return {"verdict": o.verdict, "property": o.property, "limit": o.limit,
-            "steps": max(len(o.path) - 1, 0) if violated else 0,
+            # As the trace numbers its lines: the initial state is step 1.
+            "steps": len(o.path) if violated else 0,
             "trace": report.to_text(timing=False) if violated else "",
             "kept_states": o.stats.kept_states, "seconds": o.stats.seconds}
 
@@ -279,14 +280,26 @@ class Cache:
         return self.directory / f"{digest[:32]}.json"
 
     def get(self, key: dict[str, Any], budget: Budget) -> dict[str, Any] | None:
+        entry, old = self._read(key), False
+        if entry is None and key.get("format") == CACHE_FORMAT:
+            entry, old = self._read({**key, "format": 1}), True
         try:
-            entry = json.loads(self._path(key).read_text(encoding="utf-8"))
-            result, searched = entry["result"], Budget(**entry["budget"])
-        except (OSError, ValueError, KeyError, TypeError):
+            result, searched = entry["result"], Budget(**entry["budget"])  # type: ignore[index]
+            if old and result["steps"]:
+                # Format 1 counted a counterexample's transitions; format 2
+                # counts its steps as the trace numbers them, initial state first.
+                result["steps"] += 1
+        except (KeyError, TypeError):
             return None
         if result["verdict"] != "incomplete" or searched.covers(budget):
             return result
         return None
+
+    def _read(self, key: dict[str, Any]) -> Any:
+        try:
+            return json.loads(self._path(key).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
 
     def put(self, key: dict[str, Any], budget: Budget, result: dict[str, Any]) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)

@@ -146,8 +146,8 @@ def _check(spec: str, point: dict[str, str], budget: str | None, options: Option
 
 def _verdict(report: Report) -> Verdict:
     o = report.outcome
-    steps = max(len(o.path) - 1, 0)
-    return Verdict(o.verdict, o.property, steps, o.limit)
+    # Counted as the trace numbers its lines: the initial state is step 1.
+    return Verdict(o.verdict, o.property, len(o.path), o.limit)
 
 
 def table(rows: list[Row], swept: list[str], markdown: bool = False) -> str:
