@@ -147,8 +147,11 @@ def test_sweep_keeps_its_finished_rows(as_json):
 @pytest.mark.parametrize("how", ["ctrl-c", "sigterm"])
 def test_simulate_on_workers(how):
     process = start("simulate", *LONG, "--workers", "2", "--json")
-    time.sleep(3)  # simulate prints no progress
-    workers = children(process.pid)
+    # simulate prints no progress: its forked workers say it is under way.
+    deadline = time.monotonic() + 60
+    while len(workers := children(process.pid)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    time.sleep(1)
     code, out, err = stop(process, how)
     assert code == 3, err
     report = json.loads(out)
