@@ -62,6 +62,7 @@ from dataclasses import dataclass, field, replace
 from itertools import combinations, permutations
 from typing import Any
 
+from modelcheck import interrupt
 from modelcheck.actors.protocol import Action, GlobalState, Protocol, World
 from modelcheck.engine.bfs import Outcome, Progress, explore
 from modelcheck.model import Model
@@ -311,9 +312,13 @@ def check_availability(
     limit = None
     seen: set[int] = set()
     for done, number in enumerate(range(len(expanded) - 1, -1, -1)):
-        if deadline is not None and not done % 64 and time.perf_counter() >= deadline:
-            limit = "time-limit"
-            break
+        if not done % 64:
+            if deadline is not None and time.perf_counter() >= deadline:
+                limit = "time-limit"
+                break
+            if interrupt.requested():
+                limit = interrupt.LIMIT
+                break
         if max_states is not None and len(good) + len(dead) > max_states:
             limit = "max-states"
             break

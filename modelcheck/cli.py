@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 import traceback
@@ -11,18 +12,20 @@ from typing import NoReturn
 
 import click
 
+from modelcheck import interrupt
 from modelcheck.engine.memory import parse_size
 from modelcheck.errors import SpecError
 from modelcheck.gallery import stale_files, write_gallery
 from modelcheck.load import load, shipped
+from modelcheck.outputs import check_directory, check_file
 from modelcheck.progress import ProgressLine
 from modelcheck.render import MissingDot, check_format, save, sequence_chart
 from modelcheck.render import state_graph as render_state_graph
-from modelcheck.report import EXIT_USAGE, Report
+from modelcheck.report import EXIT_INCOMPLETE, EXIT_OK, EXIT_USAGE, Report
 from modelcheck.run import Options, VerdictPair, build, resume, run, verdicts
 from modelcheck.simreport import SimulationReport, run_simulation
 from modelcheck.simulate import Settings
-from modelcheck.sweep import parse_sweep, sweep, table, to_json
+from modelcheck.sweep import interrupted, parse_sweep, sweep, table, to_json
 from modelcheck.symmetry import verify
 
 
@@ -69,6 +72,16 @@ def _worker_options(command: Callable[..., None]) -> Callable[..., None]:
     return command
 
 
+def _stop_on_signals(command: Callable[..., None]) -> Callable[..., None]:
+    """Ctrl-C and SIGTERM end the command's searches as a limit does
+    (``modelcheck.interrupt``): the results so far are printed, exit 3."""
+    @functools.wraps(command)
+    def wrapped(*args: object, **kwargs: object) -> None:
+        with interrupt.stop_on_signals():
+            command(*args, **kwargs)
+    return wrapped
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="modelcheck")
 def main() -> None:
@@ -77,6 +90,13 @@ def main() -> None:
     Explores every interleaving of protocol steps (and, for actor specs,
     partitions, crashes and loss of unsynced writes) breadth-first, and prints
     a shortest counterexample when a property breaks.
+
+    \b
+    Exit status (each command's --help gives its own):
+      0  ok
+      1  a property is violated
+      2  usage or spec error
+      3  incomplete: a limit, Ctrl-C or SIGTERM ended the search first
     """
 
 
@@ -159,6 +179,7 @@ def main() -> None:
     "acknowledged without faults. Reports the verdict pair (safety, availability).",
 )
 @click.option("--debug", is_flag=True, help="Show Python tracebacks for spec errors.")
+@_stop_on_signals
 def check(
     spec: str,
     params: tuple[str, ...],
@@ -196,7 +217,8 @@ def check(
       0  every property holds on the complete state space
       1  a property is violated (a shortest counterexample is printed)
       2  usage or spec error
-      3  incomplete: a limit was reached before the search finished
+      3  incomplete: a limit, Ctrl-C or SIGTERM ended the search first
+         (the statistics so far are printed; a second Ctrl-C quits at once)
     """
     progress = ProgressLine(quiet=quiet)
     options = Options(writes, faults, minimize, max_depth, max_states, time_limit, deadlock,
@@ -205,9 +227,12 @@ def check(
     if verify_symmetry:
         _verify_symmetry(spec, params, options, debug)
     try:
-        for target in (diagram, state_graph):
+        for option, target in (("--diagram", diagram), ("--state-graph", state_graph)):
             if target is not None:
                 check_format(target)
+                check_file(target, option)
+        if checkpoint is not None:
+            check_directory(Path(checkpoint), "--checkpoint")
         if unreachable is not None:
             pair = verdicts(spec, params, options, progress)
             # Pictures show the first counterexample: safety's, else availability's.
@@ -270,6 +295,7 @@ def _print(report: Report | SimulationReport | VerdictPair, as_json: bool) -> No
               help="Replace the saved memory limit.")
 @click.option("--quiet", is_flag=True, help="No progress lines on stderr.")
 @click.option("--debug", is_flag=True, help="Show Python tracebacks for spec errors.")
+@_stop_on_signals
 def resume_command(directory: str, as_json: bool, max_depth: int | None,
                    max_states: int | None, time_limit: float | None, memory: int | None,
                    quiet: bool, debug: bool) -> None:
@@ -336,6 +362,7 @@ def _verify_symmetry(spec: str, params: tuple[str, ...], options: Options, debug
 @click.option("--diagram", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
               help="Draw the counterexample as a message sequence chart (.svg, .png or .dot).")
 @click.option("--debug", is_flag=True, help="Show Python tracebacks for spec errors.")
+@_stop_on_signals
 def simulate_command(
     spec: str, params: tuple[str, ...], seed: int, runs: int | None,
     time_limit: float | None, max_depth: int, workers: int, only: tuple[str, ...],
@@ -352,7 +379,8 @@ def simulate_command(
     Exit status:
       1  a property is violated (a shrunk counterexample is printed)
       2  usage or spec error
-      3  no violation found: nothing is proven (as for an incomplete check)
+      3  no violation found (runs or time used up, Ctrl-C or SIGTERM):
+         nothing is proven (as for an incomplete check)
     """
     if runs is None and time_limit is None:
         runs = 1000
@@ -361,6 +389,7 @@ def simulate_command(
     try:
         if diagram is not None:
             check_format(diagram)
+            check_file(diagram, "--diagram")
         report = run_simulation(spec, params, options, settings)
         chart = sequence_chart(report.to_json()) if diagram is not None and report.steps else None
     except SpecError as exc:
@@ -405,6 +434,7 @@ def gallery(out: Path, check_only: bool) -> None:
                 click.echo(f"stale: {out / name}")
             click.echo(f"{len(stale)} stale file(s)" if stale else "counterexamples are up to date")
             sys.exit(1 if stale else 0)
+        check_directory(out, "--out")
         for path in write_gallery(out):
             click.echo(f"wrote {path}")
     except SpecError as exc:
@@ -422,6 +452,7 @@ def render(trace: Path, output: Path) -> None:
     """Draw a saved JSON trace (from `check --json`) as a sequence chart."""
     try:
         check_format(output)
+        check_file(output, "--output")
         try:
             report = json.loads(trace.read_text(encoding="utf-8"))
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
@@ -460,6 +491,7 @@ def render(trace: Path, output: Path) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the rows as JSON.")
 @_engine_options
 @click.option("--debug", is_flag=True, help="Show Python tracebacks for spec errors.")
+@_stop_on_signals
 def sweep_command(
     spec: str, params: tuple[str, ...], budgets: tuple[str, ...], writes: int | None,
     only: tuple[str, ...], max_depth: int | None, max_states: int | None,
@@ -484,6 +516,8 @@ def sweep_command(
     Exit status:
       0  the sweep ran (whatever the verdicts)
       2  usage or spec error
+      3  Ctrl-C or SIGTERM cut it short: the rows so far are printed, the
+         check under way as interrupted, the others as not started
     """
     options = Options(writes=writes, max_depth=max_depth, max_states=max_states,
                       time_limit=time_limit, only=only, store=store, memory=memory,
@@ -510,12 +544,13 @@ def sweep_command(
         sys.exit(EXIT_USAGE)
     if as_json:
         click.echo(json.dumps(to_json(rows), indent=2, ensure_ascii=False))
-        return
-    swept = [name for name, choices in values.items() if len(choices) > 1]
-    fixed = [f"{name}={choices[0]}" for name, choices in values.items() if len(choices) == 1]
-    if fixed and not markdown:
-        click.echo(f"{spec} with {', '.join(fixed)}")
-    click.echo(table(rows, swept, markdown))
+    else:
+        swept = [name for name, choices in values.items() if len(choices) > 1]
+        fixed = [f"{name}={choices[0]}" for name, choices in values.items() if len(choices) == 1]
+        if fixed and not markdown:
+            click.echo(f"{spec} with {', '.join(fixed)}")
+        click.echo(table(rows, swept, markdown))
+    sys.exit(EXIT_INCOMPLETE if interrupted(rows) else EXIT_OK)
 
 
 @main.command(name="frontier")
@@ -548,6 +583,7 @@ def sweep_command(
               metavar="FILE", help="With --markdown: Markdown written by hand to follow the table.")
 @click.option("--json", "as_json", is_flag=True, help="Print every cell and design as JSON.")
 @click.option("--csv", "as_csv", is_flag=True, help="Print the summary table as CSV.")
+@_stop_on_signals
 def frontier_command(
     spec: str, fixed: tuple[str, ...], nodes: str, unreachable: str, losses: str,
     time_limit: float | None, max_states: int | None, cell_time: float | None, jobs: int,
@@ -571,12 +607,16 @@ def frontier_command(
     Exit status:
       0  the frontier ran (whatever the answers)
       2  usage or spec error
+      3  Ctrl-C or SIGTERM cut it short: searches finished so far are
+         printed (and cached), the others as not searched
     """
     from modelcheck import frontier
 
     try:
         if sum((markdown, as_json, as_csv)) > 1:
             raise SpecError("--markdown, --json and --csv are alternatives: give one")
+        if not from_cache:
+            check_directory(cache_dir, "--cache")
         sizes = frontier.parse_range(nodes, "--nodes")
         cuts = frontier.parse_range(unreachable, "--unreachable")
         faults = frontier.parse_range(losses, "--losses")
@@ -613,6 +653,7 @@ def frontier_command(
                                      from_cache, text, cell_time), nl=False)
     else:
         click.echo(frontier.text_table(cells))
+    sys.exit(EXIT_INCOMPLETE if interrupt.requested() else EXIT_OK)
 
 
 @main.command(name="explore")

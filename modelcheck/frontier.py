@@ -39,6 +39,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import multiprocessing
 import os
 import time
 from collections.abc import Callable, Iterable
@@ -47,11 +48,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from modelcheck import interrupt
 from modelcheck.errors import SpecError
 from modelcheck.load import Spec, load
 
 #: Bumped when what a cached result means changes.
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 BASELINE = "always"
 
 
@@ -103,6 +105,8 @@ class Result:
                 return f"not searched: {self.inferred}"
             case _ if self.limit == "not searched":
                 word = "? not searched"
+            case _ if self.limit == interrupt.LIMIT:
+                word = "? interrupted"
             case _:
                 word = f"? {self.limit} reached"
         return f"{word} ({self.inferred})" if self.inferred else word
@@ -261,7 +265,8 @@ def _search(task: dict[str, Any]) -> dict[str, Any]:
     o = report.outcome
     violated = o.verdict == "violation"
     return {"verdict": o.verdict, "property": o.property, "limit": o.limit,
-            "steps": max(len(o.path) - 1, 0) if violated else 0,
+            # As the trace numbers its lines: the initial state is step 1.
+            "steps": len(o.path) if violated else 0,
             "trace": report.to_text(timing=False) if violated else "",
             "kept_states": o.stats.kept_states, "seconds": o.stats.seconds}
 
@@ -280,14 +285,26 @@ class Cache:
         return self.directory / f"{digest[:32]}.json"
 
     def get(self, key: dict[str, Any], budget: Budget) -> dict[str, Any] | None:
+        entry, old = self._read(key), False
+        if entry is None and key.get("format") == CACHE_FORMAT:
+            entry, old = self._read({**key, "format": 1}), True
         try:
-            entry = json.loads(self._path(key).read_text(encoding="utf-8"))
-            result, searched = entry["result"], Budget(**entry["budget"])
-        except (OSError, ValueError, KeyError, TypeError):
+            result, searched = entry["result"], Budget(**entry["budget"])  # type: ignore[index]
+            if old and result["steps"]:
+                # Format 1 counted a counterexample's transitions; format 2
+                # counts its steps as the trace numbers them, initial state first.
+                result["steps"] += 1
+        except (KeyError, TypeError):
             return None
         if result["verdict"] != "incomplete" or searched.covers(budget):
             return result
         return None
+
+    def _read(self, key: dict[str, Any]) -> Any:
+        try:
+            return json.loads(self._path(key).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
 
     def put(self, key: dict[str, Any], budget: Budget, result: dict[str, Any]) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
@@ -355,11 +372,14 @@ class Frontier:
                   **self.budget.key()} for kind, n, design, k, u in todo]
         if not tasks:
             return results
-        if self.from_cache:
+        if self.from_cache or interrupt.requested():
             results.update((job, Result("incomplete", limit="not searched")) for job in todo)
             return results
         if self.jobs > 1 and len(tasks) > 1:
-            with ProcessPoolExecutor(max_workers=self.jobs) as pool:
+            # Forked, so that the workers see a stop requested here.
+            interrupt.shared_flag()
+            with ProcessPoolExecutor(max_workers=self.jobs,
+                                     mp_context=multiprocessing.get_context("fork")) as pool:
                 found: Iterable[dict[str, Any]] = pool.map(_search, tasks)
                 results.update(self._store(todo, found))
         else:
@@ -370,7 +390,8 @@ class Frontier:
         stored = {}
         for job, result in zip(todo, found):
             self.counts.searched += 1
-            self.cache.put(self._key(*job), self.budget, result)
+            if result["limit"] != interrupt.LIMIT:  # an interruption says nothing to keep
+                self.cache.put(self._key(*job), self.budget, result)
             stored[job] = Result(**result)
             if self.on_search is not None:
                 kind, n, design, k, u = job

@@ -107,7 +107,7 @@ def _write(path: Path, text: str) -> Path:
 
 
 def _index_row(stem: str, example: Counterexample, spec: str, report: Report) -> str:
-    steps = len(report.steps) - 1
+    steps = len(report.steps)  # the last step's number in the trace
     return (
         f"| [{stem}]({stem}.txt) ([chart]({stem}.svg)) | {example.about} | "
         f"{report.outcome.property} | {steps} | `{example.command(spec)}` |"

@@ -138,6 +138,9 @@ def _import(path: Path) -> Any:
         loader.loader.exec_module(module)
     except SyntaxError as exc:
         raise SpecError(f"{path}:{exc.lineno}: syntax error: {exc.msg}") from exc
+    except SpecError as exc:  # a framework check at class creation (actors.authoring)
+        message = str(exc)
+        raise SpecError(message if str(path) in message else f"{path}: {message}") from exc
     except Exception as exc:
         raise SpecError(f"{path}: importing the spec raised {type(exc).__name__}: {exc}") from exc
     _imported[key] = module

@@ -11,10 +11,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import inspect
-import signal
-import threading
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, replace
 from functools import partial
 from pathlib import Path
@@ -86,6 +83,7 @@ def build(spec: str, params: Sequence[str], options: Options) -> tuple[str, Mode
     values = loaded.resolve(list(params))
     model = loaded.build(values)
     if isinstance(model, Protocol):
+        model.check_setup()
         faults = FaultBudget.parse(options.faults) if options.faults is not None else None
         model.configure(options.writes, faults)
         values = {**values, "writes": model.writes, "faults": str(model.faults)}
@@ -121,20 +119,19 @@ def run(
         if search is not explore:
             raise SpecError("--checkpoint cannot be combined with --minimize faults")
         checkpoint = _checkpoint(spec, params, options, values)
-    with _interruptible(checkpoint):
-        outcome = search(
-            model,
-            symmetry=symmetric if options.symmetry is None else options.symmetry,
-            only=options.only,
-            max_depth=options.max_depth,
-            max_states=options.max_states,
-            time_limit=options.time_limit,
-            deadlock=options.deadlock,
-            progress=progress,
-            store=options.store,
-            memory=options.memory if options.memory is not None else default_limit(),
-            checkpoint=checkpoint,
-        )
+    outcome = search(
+        model,
+        symmetry=symmetric if options.symmetry is None else options.symmetry,
+        only=options.only,
+        max_depth=options.max_depth,
+        max_states=options.max_states,
+        time_limit=options.time_limit,
+        deadlock=options.deadlock,
+        progress=progress,
+        store=options.store,
+        memory=options.memory if options.memory is not None else default_limit(),
+        checkpoint=checkpoint,
+    )
     checked = options.only or (*model.invariants(), *model.recoverables())
     return Report(name, values, model, outcome, checked)
 
@@ -156,24 +153,6 @@ def _checkpoint(spec: str, params: Sequence[str], options: Options, values: dict
     command["options"]["only"] = list(options.only)
     return Checkpoint(Path(options.checkpoint), identity, command,  # type: ignore[arg-type]
                       options.checkpoint_every)
-
-
-@contextmanager
-def _interruptible(checkpoint: Checkpoint | None) -> Iterator[None]:
-    """With a checkpoint, Ctrl-C and SIGTERM save the search and stop it."""
-    if checkpoint is None or threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def interrupt(signum: int, frame: object) -> None:
-        checkpoint.interrupted = True
-
-    previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
 
 
 def resume(directory: str, limits: dict[str, Any], progress: Progress | None = None) -> Report:

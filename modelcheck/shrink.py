@@ -26,6 +26,7 @@ from collections.abc import Callable, Hashable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from modelcheck import interrupt
 from modelcheck.actors.protocol import Action, Protocol
 
 Holds = Callable[[Hashable], bool]
@@ -197,5 +198,6 @@ def shrink(model: Any, holds: Holds, labels: Sequence[Any], states: Sequence[Has
         best = shrinker.drop_pairs(best)
         best = shrinker.smaller_faults(best)
         best = shrinker.swap_adjacent(best)
-        if best.cost == before:
+        # Interrupted: what was found so far is still a counterexample.
+        if best.cost == before or interrupt.requested():
             return Shrunk(best, shrinker.tried)

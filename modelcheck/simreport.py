@@ -95,8 +95,9 @@ class SimulationReport:
         else:
             t = self.simulation.tally
             checked = ", ".join(self.checked) or "nothing: the spec has no invariants"
+            stop = " (interrupted)" if self.simulation.limit == "interrupted" else ""
             lines.append(
-                f"NO VIOLATION FOUND in {t.runs:,} runs of at most {self.settings.max_depth} "
+                f"NO VIOLATION FOUND{stop} in {t.runs:,} runs of at most {self.settings.max_depth} "
                 f"steps (checked in every state: {checked}); nothing is proven: a "
                 "simulation samples runs, `modelcheck check` explores them all"
             )

@@ -37,11 +37,13 @@ from __future__ import annotations
 import math
 import multiprocessing
 import random
+import signal
 import time
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
+from modelcheck import interrupt
 from modelcheck.actors.protocol import Action, Protocol
 from modelcheck.errors import SpecError
 from modelcheck.model import Model
@@ -107,7 +109,8 @@ class Simulation:
 
     tally: Tally
     found: Found | None
-    #: What ended a simulation that found nothing: "runs" or "time-limit".
+    #: What ended a simulation that found nothing: "runs", "time-limit" or
+    #: "interrupted".
     limit: str | None = None
 
 
@@ -302,6 +305,8 @@ def simulate(model: Model, invariants: Invariants, settings: Settings) -> Simula
     tally.seconds = time.perf_counter() - started
     if found is not None:
         return Simulation(tally, found)
+    if interrupt.requested():
+        return Simulation(tally, None, interrupt.LIMIT)
     ran_out = settings.runs is not None and tally.runs >= settings.runs
     return Simulation(tally, None, "runs" if ran_out else "time-limit")
 
@@ -325,6 +330,8 @@ def _worker_loop(
             break
         if settings.time_limit is not None and time.perf_counter() - started >= settings.time_limit:
             break
+        if interrupt.requested():
+            break
         steps, found = one_run(model, invariants, settings.seed, run, settings.max_depth,
                                tally.seen, fingerprint, expanded)
         tally.runs += 1
@@ -344,6 +351,7 @@ def _in_parallel(
     # Fork: workers inherit the model (specs need not pickle) and the
     # process's string-hash secret, so fingerprints agree across workers.
     context = multiprocessing.get_context("fork")
+    interrupt.shared_flag()  # a stop requested here reaches the workers
     best = context.Value("q", 2**62)
     results = context.Queue()
     procs = [
@@ -381,6 +389,7 @@ def _worker_main(
     model: Model, invariants: Invariants, settings: Settings, worker: int, best: Any,
     started: float, results: Any,
 ) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the coordinator's stop request ends us
     try:
         tally, found = _worker_loop(model, invariants, settings, worker, best, started)
     except SpecError as exc:

@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from modelcheck import interrupt
 from modelcheck.errors import SpecError
 from modelcheck.load import load
 from modelcheck.report import Report
@@ -37,6 +38,8 @@ class Verdict:
                 return "ok"
             case "violation":
                 return f"✗ {self.property}, {self.steps} step{'' if self.steps == 1 else 's'}"
+            case "incomplete" if self.limit == interrupt.LIMIT:
+                return "? interrupted"
             case "incomplete":
                 return f"? {self.limit} reached"
         return "—"
@@ -52,6 +55,8 @@ class Row:
     faults: str | None
     #: Why the spec refused this combination, if it did.
     invalid: str | None = None
+    #: False for the combinations an interruption left unchecked.
+    started: bool = True
     safety: Verdict = Verdict("")
     recovery: Verdict = Verdict("")
     #: ``available`` with ``Options.unreachable`` nodes unreachable (sweeps with it only).
@@ -84,7 +89,10 @@ def sweep(
     spec: str, values: dict[str, list[str]], budgets: Sequence[str | None], options: Options,
     on_row: Callable[[Row], None] | None = None,
 ) -> list[Row]:
-    """Check ``spec`` at every point of ``values`` x ``budgets``."""
+    """Check ``spec`` at every point of ``values`` x ``budgets``.
+
+    A stop request (``modelcheck.interrupt``) ends the check under way as
+    interrupted; the combinations after it are rows not started."""
     loaded = load(spec)
     for name, choices in values.items():  # a typo is a usage error, not a row
         for choice in choices:
@@ -92,6 +100,9 @@ def sweep(
     rows = []
     for point in grid(values):
         for budget in budgets:
+            if interrupt.requested():
+                rows.append(Row(point, budget, started=False))
+                continue
             row = _check(spec, point, budget, options)
             rows.append(row)
             if on_row is not None:
@@ -123,7 +134,9 @@ def _check(spec: str, point: dict[str, str], budget: str | None, options: Option
     if invariants:
         row.safety = _verdict(first) if broke or outcome.verdict != "violation" else Verdict("ok")
     if recovering:
-        if broke:
+        if broke and interrupt.requested():
+            row.recovery = Verdict("incomplete", limit=interrupt.LIMIT)
+        elif broke:
             again = run(spec, params, replace(options, only=tuple(recovering)))
             row.reports.append(again)
             row.recovery = _verdict(again)
@@ -153,8 +166,8 @@ def _judge_pair(spec: str, params: list[str], options: Options, row: Row) -> Row
 
 def _verdict(report: Report) -> Verdict:
     o = report.outcome
-    steps = max(len(o.path) - 1, 0)
-    return Verdict(o.verdict, o.property, steps, o.limit)
+    # Counted as the trace numbers its lines: the initial state is step 1.
+    return Verdict(o.verdict, o.property, len(o.path), o.limit)
 
 
 def table(rows: list[Row], swept: list[str], markdown: bool = False) -> str:
@@ -169,6 +182,8 @@ def table(rows: list[Row], swept: list[str], markdown: bool = False) -> str:
             cells.append(row.faults or "(spec default)")
         if row.invalid is not None:
             cells += ["invalid (below)", "", "", ""]
+        elif not row.started:
+            cells += ["not started", "not started", "", ""]
         else:
             cells += [row.safety.text(), getattr(row, judged).text(), f"{row.kept_states:,}",
                       f"{row.seconds:.1f} s"]
@@ -191,6 +206,13 @@ def to_json(rows: list[Row]) -> list[dict[str, Any]]:
         {"params": row.params, "faults": row.faults, "invalid": row.invalid,
          "safety": row.safety.to_json(), "recovery": row.recovery.to_json(),
          "available": row.available.to_json(),
-         "kept_states": row.kept_states, "seconds": round(row.seconds, 3)}
+         "kept_states": row.kept_states, "seconds": round(row.seconds, 3),
+         "started": row.started}
         for row in rows
     ]
+
+
+def interrupted(rows: list[Row]) -> bool:
+    """Whether an interruption cut the sweep short."""
+    return any(not row.started or interrupt.LIMIT in (row.safety.limit, row.recovery.limit, row.available.limit)
+               for row in rows)

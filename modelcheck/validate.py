@@ -87,9 +87,7 @@ def diagnose_failure(
             exc = again
         return SpecError(f"{exc}\n{context(model, path)}")
     if state is None:
-        return SpecError(
-            f"{_spec_name(model)}.initial_states() raised {_describe(exc, model)}"
-        )
+        return _initial_failure(model, exc)
     try:
         steps = list(model.successors(state))
     except Exception as again:
@@ -121,6 +119,21 @@ def diagnose_failure(
         "was repeated: is the spec nondeterministic (random numbers, clocks, "
         "mutation of shared objects)?\n" + context(model, path)
     )
+
+
+def _initial_failure(model: Model, exc: BaseException) -> SpecError:
+    """Blame the initial state that cannot be stored, else initial_states()."""
+    try:
+        initial = list(model.initial_states())
+    except Exception as again:
+        return SpecError(f"{_spec_name(model)}.initial_states() raised {_describe(again, model)}")
+    for number, state in enumerate(initial, 1):
+        if (problem := find_mutable(state)) is not None:
+            return SpecError(
+                f"{inspect.getsourcefile(type(model))}: initial state {number} of "
+                f"{_spec_name(model)}.initial_states() cannot be stored: {problem}. States "
+                "must be immutable: use tuples, frozensets, NamedTuples or frozen dataclasses.")
+    return SpecError(f"{_spec_name(model)}.initial_states() raised {_describe(exc, model)}")
 
 
 def _spec_name(model: Model) -> str:

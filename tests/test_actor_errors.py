@@ -8,28 +8,19 @@ from click.testing import CliRunner
 from modelcheck.cli import main
 
 TEMPLATE = """
-    from modelcheck.actors import Node, Protocol, Volatile, DurableLog, on, timeout
+    from modelcheck.actors import timeout
+    from tests.mistakes._correct import Correct, Peer
 
-    class Peer(Node):
-        items = Volatile(())
-        log = DurableLog()
-
+    class Faulty(Peer):
         @timeout
         def start(self):
             if not self.items:
                 self.items = ("started",)
                 {body}
 
-        @on("Hello")
-        def on_hello(self, msg):
-            pass
-
-    class Spec(Protocol):
-        node = Peer
+    class Spec(Correct):
+        node = Faulty
         default_writes = 0
-
-        def __init__(self, nodes: int = 2) -> None:
-            super().__init__(nodes)
 """
 
 CASES = {

@@ -52,3 +52,49 @@ def test_every_partitioned_state_has_an_unpartitioned_twin(spec, params, faults,
         acked = state[3][1]
         twins = acks.get(twin_key(state), ())
         assert any(acked <= other for other in twins), state
+
+
+NO_DEFAULTS = """
+from modelcheck.actors import DurableLog, Node, Protocol
+
+
+class Replica(Node):
+    log = DurableLog()
+
+    def on_client_write(self, value):
+        self.log.append(value)
+        self.ack(value, len(self.log))
+
+    def committed(self):
+        return tuple(self.log)
+
+
+class Plain(Protocol):
+    node = Replica
+"""
+
+
+def test_a_spec_without_default_faults_gets_one_power_loss_and_no_partition(tmp_path):
+    path = tmp_path / "plain.py"
+    path.write_text(NO_DEFAULTS)
+    loaded = load(str(path))
+    model = loaded.build(loaded.resolve([]))
+    seen = set(model.initial_states())
+    todo, kinds = list(seen), set()
+    while todo:
+        for label, nxt in model.successors(todo.pop()):
+            kinds.add(label.kind)
+            if nxt not in seen:
+                seen.add(nxt)
+                todo.append(nxt)
+    assert "power_loss" in kinds
+    assert not kinds & {"partition", "heal", "crash", "drop", "duplicate"}
+    # One power loss at most: no state has spent two.
+    assert max(state[4][0] for state in seen) == 1
+
+
+@pytest.mark.parametrize("name", ["raft", "kafka", "quorum_log", "primary_backup"])
+def test_shipped_specs_declare_their_budgets(name):
+    # Their pinned verdicts (test_raft, test_kafka, ...) are for their own
+    # budgets, not the base class's default.
+    assert "default_faults" in vars(load(name).model_class)

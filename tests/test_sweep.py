@@ -35,11 +35,13 @@ def test_each_cell_by_hand(ladder):
     cells = {(r.params["trap"], r.params["bug"]): (r.safety, r.recovery) for r in rows}
     assert cells["false", "false"][0].verdict == "ok" and cells["false", "false"][1].verdict == "ok"
     assert cells["true", "false"][0].verdict == "ok"
-    assert (cells["true", "false"][1].property, cells["true", "false"][1].steps) == ("home", 3)
-    # The invariant breaks first (2 steps), so recovery needs its own search.
+    # Steps as the trace numbers them, the initial state 0 being step 1:
+    # 3 is three transitions in, the trace's step 4.
+    assert (cells["true", "false"][1].property, cells["true", "false"][1].steps) == ("home", 4)
+    # The invariant breaks first (at 2, step 3), so recovery needs its own search.
     for trap, recovers in (("false", "ok"), ("true", "violation")):
         safety, recovery = cells[trap, "true"]
-        assert (safety.property, safety.steps) == ("below_two", 2)
+        assert (safety.property, safety.steps) == ("below_two", 3)
         assert recovery.verdict == recovers
 
 
@@ -51,7 +53,7 @@ def test_cells_agree_with_separate_checks():
         alone = explore(spec.build(spec.resolve([f"{k}={v}" for k, v in row.params.items()])))
         assert row.safety.verdict == alone.verdict
         assert row.safety.property == alone.property
-        assert row.safety.steps == max(len(alone.path) - 1, 0)
+        assert row.safety.steps == len(alone.path)
         assert row.recovery.verdict == ""  # TwoPhase declares no @recoverable
 
 
@@ -110,8 +112,7 @@ def test_unreachable_judges_availability_per_row():
         pair = verdicts("quorum_log", params, Options(faults=row.faults, unreachable=1))
         for judged, report in ((row.safety, pair.safety), (row.available, pair.availability)):
             assert (judged.verdict, judged.property, judged.steps) == (
-                report.outcome.verdict, report.outcome.property,
-                max(len(report.outcome.path) - 1, 0))
+                report.outcome.verdict, report.outcome.property, len(report.outcome.path))
         assert row.recovery.verdict == ""
 
 

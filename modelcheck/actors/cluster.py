@@ -26,6 +26,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from modelcheck.actors.authoring import check_parameters, decorator_argument
 from modelcheck.errors import SpecError
 
 if TYPE_CHECKING:
@@ -45,6 +46,7 @@ def step(label: str, *, fences: bool = False) -> Callable[[StepMethod], StepMeth
     own view of the decision, which it cannot act on while unreachable (see
     modelcheck.available).
     """
+    decorator_argument(label, "step", '"controller elects {} leader"')
 
     def mark(fn: StepMethod) -> StepMethod:
         fn.__modelcheck_step__ = label  # type: ignore[attr-defined]
@@ -60,6 +62,7 @@ def steps_of(protocol: type) -> dict[str, tuple[str, bool]]:
     for klass in reversed(protocol.__mro__):
         for name, value in vars(klass).items():
             if (label := getattr(value, "__modelcheck_step__", None)) is not None:
+                check_parameters(klass, name, value, "a @step", ("cluster", "name"))
                 found[name] = (label, getattr(value, "__modelcheck_fences__", False))
     return found
 

@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from modelcheck.actors import disk
+from modelcheck.actors.authoring import check_parameters, decorator_argument, defined_at
 from modelcheck.actors.network import Message
 from modelcheck.errors import SpecError
 from modelcheck.validate import find_mutable
@@ -145,6 +146,7 @@ class LogView:
 
 def on(kind: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
     """Mark a method ``(self, msg)`` as the handler of messages of ``kind``."""
+    decorator_argument(kind, "on", '"Kind"')
 
     def mark(fn: Callable[..., None]) -> Callable[..., None]:
         fn.__modelcheck_receives__ = kind  # type: ignore[attr-defined]
@@ -153,13 +155,24 @@ def on(kind: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
     return mark
 
 
-def timeout(fn: Callable[..., None]) -> Callable[..., None]:
+def timeout(fn: Callable[..., None] | None = None) -> Callable[..., None]:
     """Mark a method ``(self)`` as a local event that may fire at any moment.
 
     A timeout that changes nothing and sends nothing is not a step.
     """
+    if fn is None:
+        raise SpecError("@timeout() takes no argument: write @timeout, without parentheses")
     fn.__modelcheck_timeout__ = True  # type: ignore[attr-defined]
     return fn
+
+
+#: Methods the framework calls by name: what each is, and its arguments.
+_HOOKS = {
+    "on_client_write": ("the handler of client writes", ("value",)),
+    "on_start": ("the start hook", ()),
+    "on_restart": ("the restart hook", ()),
+    "committed": ("the committed prefix for durability", ()),
+}
 
 
 class Node:
@@ -184,9 +197,18 @@ class Node:
                 elif isinstance(value, Volatile):
                     volatile[name] = value
                 elif (kind := getattr(value, "__modelcheck_receives__", None)) is not None:
+                    other = receivers.get(kind)
+                    if other is not None and other != name and other in vars(klass):
+                        raise SpecError(
+                            f"{defined_at(value)}: {klass.__name__}.{other} and .{name} both "
+                            f"handle {kind} messages: keep one @on({kind!r})")
                     receivers[kind] = name
+                    check_parameters(klass, name, value, f"the @on({kind!r}) handler", ("msg",))
                 elif getattr(value, "__modelcheck_timeout__", False):
                     timeouts[name] = None
+                    check_parameters(klass, name, value, "a @timeout", ())
+                elif name in _HOOKS and callable(value):
+                    check_parameters(klass, name, value, _HOOKS[name][0], _HOOKS[name][1])
         for i, field in enumerate(volatile.values()):
             field.index = i
         for i, field in enumerate(durable.values()):

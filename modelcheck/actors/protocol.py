@@ -19,11 +19,13 @@ writes to a node, one of the protocol's atomic ``@step`` methods, or a fault
 from __future__ import annotations
 
 import copy
+import inspect
 import string
 from collections import Counter
 import traceback
 from collections.abc import Callable, Iterator
 from itertools import combinations, product
+from pathlib import Path
 from typing import Any, NamedTuple
 
 from modelcheck.actors import disk
@@ -31,7 +33,8 @@ from modelcheck.actors.cluster import Cluster, steps_of
 from modelcheck.actors.symmetry import NodeSymmetry
 from modelcheck.actors.faults import FaultBudget
 from modelcheck.actors.network import Bag, Message, connected, distinct, put, take
-from modelcheck.actors.node import Node, NodeState
+from modelcheck.actors.authoring import defined_at, returns_nothing
+from modelcheck.actors.node import LogView, Node, NodeState
 from modelcheck.errors import SpecError
 from modelcheck.model import Model
 from modelcheck.trace import jsonable, show
@@ -43,6 +46,9 @@ GlobalState = tuple[
 POWER_LOSS, CRASH, PARTITION, DROP, DUPLICATE = range(5)
 FAULT_KINDS = FaultBudget.kinds()
 _ATOMIC = frozenset({int, str, bool, type(None)})
+
+_IN_PLACE = ("Node fields must hold immutable values (tuples, frozensets): assign a new "
+             "value instead of changing one in place")
 
 _CHECKED_LIMIT = 400_000
 #: Values already found immutable: field values recur across many steps.
@@ -67,6 +73,21 @@ def _mutable_part(value: Any, where: str) -> str | None:
             _checked.clear()
         _checked.add(value)
     return problem
+
+
+#: The framework's own files: a spec's error is shown at the spec's line.
+_FRAMEWORK = str(Path(__file__).resolve().parents[1])
+
+
+def _spec_line(exc: BaseException) -> str:
+    """Where in the spec ``exc`` was raised (or the innermost line if nowhere)."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    ours = [f for f in frames if not str(Path(f.filename).resolve()).startswith(_FRAMEWORK)]
+    frame = (ours or frames)[-1]
+    # A handler called with the wrong arguments raised in our call: no spec line.
+    if not ours and isinstance(exc, SpecError):
+        return ""
+    return f"\n  at {frame.filename}:{frame.lineno}\n    {frame.line}"
 
 
 class Action(NamedTuple):
@@ -156,9 +177,10 @@ class Protocol(Model):
     node: type[Node]
     #: Whether nodes are interchangeable (see modelcheck.actors.symmetry).
     symmetric = True
-    #: Defaults for ``--writes`` and ``--faults``.
+    #: Defaults for ``--writes`` and ``--faults``.  No partitions: in the bag
+    #: network they reach no new node state, and multiply the states (README).
     default_writes = 2
-    default_faults = "power_loss=1,partition=2"
+    default_faults = "power_loss=1"
     #: How traces title the shared state.
     shared_name = "shared"
 
@@ -173,6 +195,19 @@ class Protocol(Model):
         #: With --minimize faults: the most fault events of any kind together.
         self.max_total_faults: int | None = None
         self._steps = steps_of(type(self))
+
+    def check_setup(self) -> None:
+        """Refuse a subclass that skipped ``super().__init__`` or names no node class."""
+        cls = type(self)
+        where = f"{inspect.getsourcefile(cls)}: {cls.__name__}"
+        node = getattr(cls, "node", None)
+        if not (isinstance(node, type) and issubclass(node, Node)):
+            raise SpecError(f"{where} names no node class: set node = YourNode (a subclass "
+                            f"of modelcheck.actors.Node) in the class body, not {node!r}")
+        if "node_names" not in vars(self):
+            raise SpecError(
+                f"{where}.__init__ does not call super().__init__(nodes): Protocol.__init__ "
+                "sets up the node names, the writes and the fault budget")
 
     def configure(
         self, writes: int | None = None, faults: FaultBudget | None = None,
@@ -247,6 +282,10 @@ class Protocol(Model):
             if node._outbox or node._acks:
                 raise SpecError(f"node {name}: on_start may not send or acknowledge")
             nodes.append(node._freeze())
+            self._check_fields(
+                f"the start of node {name}", node, None, nodes[-1],
+                f"Give the fields of {self.node.__name__} ({inspect.getsourcefile(self.node)}) "
+                "immutable defaults and on_start values: tuples, frozensets")
         yield (tuple(nodes), (), frozenset(), (1, frozenset()), (0,) * len(FAULT_KINDS),
                self.initial_shared())
 
@@ -370,6 +409,12 @@ class Protocol(Model):
             prefix = self._call(view, "committed", ())
             if prefix is None:
                 continue
+            if not isinstance(prefix, (tuple, list, LogView)):
+                raise SpecError(
+                    f"{defined_at(self.node.committed)}: {self.node.__name__}.committed() "
+                    f"of node {name} returned "
+                    f"{type(prefix).__name__} {prefix!r}: return the committed prefix of the "
+                    "log as a tuple of values (or None for no durability check)")
             for position, value in sorted(by_position.items()):
                 if position <= len(prefix) and prefix[position - 1] != value:
                     return (
@@ -398,13 +443,10 @@ class Protocol(Model):
         try:
             return fn(*args)
         except SpecError as exc:
-            raise SpecError(f"in {what}: {exc}") from exc
+            raise SpecError(f"in {what}: {exc}{_spec_line(exc)}") from exc
         except Exception as exc:
-            frame = traceback.extract_tb(exc.__traceback__)[-1]
             raise SpecError(
-                f"{what} raised {type(exc).__name__}: {exc}\n"
-                f"  at {frame.filename}:{frame.lineno}\n    {frame.line}"
-            ) from exc
+                f"{what} raised {type(exc).__name__}: {exc}{_spec_line(exc)}") from exc
 
     def _run(
         self, s: GlobalState, i: int, handler: str, args: tuple[Any, ...],
@@ -415,7 +457,8 @@ class Protocol(Model):
         name = self.node_names[i]
         before = nodes[i]
         node = self.node._thaw(name, self, before, writable=True)
-        self._call(node, handler, args)
+        returns_nothing(self._call(node, handler, args), f"handler {handler} of node {name}",
+                        getattr(self.node, handler))
         after = node._freeze()
         if after != before:
             self._check_fields(f"handler {handler} of node {name}", node, before, after)
@@ -431,7 +474,9 @@ class Protocol(Model):
         """The atomic step ``method`` about node ``name``; None if it changes nothing."""
         nodes, bag, isolated, client, used, shared = s
         cluster = Cluster(self, nodes, shared)
-        self._guard(f"step {method} (about node {name})", getattr(self, method), (cluster, name))
+        what = f"step {method} (about node {name})"
+        returns_nothing(self._guard(what, getattr(self, method), (cluster, name)), what,
+                        getattr(type(self), method))
         new_nodes = list(nodes)
         changed = False
         outbox: list[Message] = []
@@ -478,11 +523,17 @@ class Protocol(Model):
         self._call(node, "on_restart", ())
         if node._outbox or node._acks:
             raise SpecError(f"node {node.name}: on_start and on_restart may not send or acknowledge")
-        new_nodes = nodes[:i] + (node._freeze(),) + nodes[i + 1 :]
+        after = node._freeze()
+        self._check_fields(f"on_start and on_restart of node {node.name}", node,
+                           (fresh_volatile, files), after)
+        new_nodes = nodes[:i] + (after,) + nodes[i + 1 :]
         return (new_nodes, bag, isolated, client, used, shared)
 
-    def _check_fields(self, what: str, node: Node, before: NodeState, after: NodeState) -> None:
-        """Refuse mutable values in the fields this step changed."""
+    def _check_fields(self, what: str, node: Node, before: NodeState | None,
+                      after: NodeState, advice: str = _IN_PLACE) -> None:
+        """Refuse mutable values in the fields this step changed (all, if no ``before``)."""
+        if before is None:
+            before = ((None,) * len(after[0]), (None,) * len(after[1]))
         changed = [
             (f.name, new) for f, old, new in zip(node._volatile_fields, before[0], after[0])
             if new is not old
@@ -494,11 +545,7 @@ class Protocol(Model):
         ]
         for field, value in changed:
             if (problem := _mutable_part(value, f"field {field}")) is not None:
-                raise SpecError(
-                    f"{what} left a mutable value ({problem}). Node fields "
-                    "must hold immutable values (tuples, frozensets): assign a new value "
-                    "instead of changing one in place"
-                )
+                raise SpecError(f"{what} left a mutable value ({problem}). {advice}")
 
     def _describe_loss(self, files: tuple[disk.File, ...], kept: tuple[Any, ...]) -> str:
         losses = []

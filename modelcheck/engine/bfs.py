@@ -16,6 +16,7 @@ from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from modelcheck import interrupt
 from modelcheck.engine.checkpoint import Checkpoint, Position
 from modelcheck.engine.memory import rss
 from modelcheck.engine.visited import Canonical, ExactVisited, FingerprintVisited
@@ -342,8 +343,8 @@ def _search(
                         limit = "time-limit"
                     elif stats.memory + visited.headroom() > memory_cap:
                         limit = "memory"
-                    elif checkpoint is not None and checkpoint.interrupted:
-                        limit = "interrupted"
+                    elif interrupt.requested():
+                        limit = interrupt.LIMIT
                     if checkpoint is not None and (limit or checkpoint.due()):
                         save_checkpoint(in_level, represented, transitions, expanded)
                     if limit is not None:

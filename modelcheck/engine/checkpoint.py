@@ -90,8 +90,6 @@ class Checkpoint:
         self.identity = identity
         self.command = command
         self.every = every
-        #: Set (by a signal handler) to write a checkpoint and stop.
-        self.interrupted = False
         self.saved: dict[str, Any] | None = None
         if (directory / MANIFEST).exists():
             saved = read(directory)
@@ -103,7 +101,7 @@ class Checkpoint:
         self._last = time.monotonic()
 
     def due(self) -> bool:
-        return self.interrupted or time.monotonic() - self._last >= self.every
+        return time.monotonic() - self._last >= self.every
 
     def position(self) -> Position | None:
         """Where the saved search stood (None: nothing to resume)."""

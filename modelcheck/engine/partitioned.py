@@ -23,6 +23,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from modelcheck import interrupt
 from modelcheck.engine.bfs import Outcome, Progress, Stats, _in_original_names, _selected
 from modelcheck.engine.memory import rss
 from modelcheck.engine.order import first_found
@@ -124,6 +125,12 @@ class _Search:
     # --- the search -------------------------------------------------------------
 
     def run(self) -> Outcome:
+        try:
+            return self._run()
+        except interrupt.Interrupted:  # the partial level is dropped: counts as of the last
+            return self._finish("incomplete", limit=interrupt.LIMIT)
+
+    def _run(self) -> Outcome:
         if (ended := self._seed()) is not None:
             return ended
         while True:
@@ -163,6 +170,8 @@ class _Search:
             self.stats.depth += 1
             if self.time_limit is not None and self._elapsed() >= self.time_limit:
                 return self._finish("incomplete", limit="time-limit")
+            if interrupt.requested():
+                return self._finish("incomplete", limit=interrupt.LIMIT)
             if self.progress is not None:
                 self._fill()
                 self.progress(self.stats)

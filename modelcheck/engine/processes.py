@@ -6,9 +6,11 @@ inherit it (spec modules loaded from files included) instead of rebuilding
 it.  The coordinator talks to each worker through a pipe; a level's batches
 travel worker -> coordinator -> owner as bytes, never unpickled on the way.
 
-Ctrl-C reaches the whole process group: workers ignore it and the
-coordinator ends them, so none is left running; a worker whose coordinator
-died finds its pipe closed and exits.
+Ctrl-C reaches the whole process group, SIGTERM perhaps the coordinator
+alone: workers ignore SIGINT and stop expanding when the coordinator's
+stop request (``modelcheck.interrupt``) reaches them through shared memory;
+the coordinator then ends them, so none is left running.  A worker whose
+coordinator died finds its pipe closed and exits.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from collections.abc import Sequence
 from multiprocessing.connection import Connection
 from typing import Any
 
+from modelcheck import interrupt
 from modelcheck.engine.share import Expanded, Received, Share
 from modelcheck.errors import SpecError
 from modelcheck.model import Model
@@ -35,6 +38,7 @@ class ProcessPool:
     def __init__(self, model: Model, workers: int, symmetry: bool, only: Sequence[str],
                  deadlock: bool) -> None:
         context = multiprocessing.get_context("fork")
+        interrupt.shared_flag()  # workers ignore SIGINT: they stop when the coordinator asks
         self.workers = workers
         self._pipes: list[Connection] = []
         self._processes: list[Any] = []

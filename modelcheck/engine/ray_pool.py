@@ -15,9 +15,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from modelcheck import interrupt
 from modelcheck.engine.partitioned import Recipe
 from modelcheck.engine.share import Expanded, Received, Share
 from modelcheck.errors import SpecError
+
+#: Seconds between two looks at the stop request while waiting on actors.
+_POLL = 0.2
 
 _PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
 
@@ -112,6 +116,14 @@ class RayPool:
         return expanded, self._get(received)
 
     def _get(self, refs: list[Any]) -> list[Any]:
+        # Actors cannot see this process's stop request: wait in short
+        # slices and give up on them when one comes (close() kills them).
+        pending = refs
+        while pending:
+            _ready, pending = self._ray.wait(pending, num_returns=len(pending),
+                                             timeout=_POLL)
+            if pending and interrupt.requested():
+                raise interrupt.Interrupted
         results = self._ray.get(refs)
         for result in results:
             if isinstance(result, _Failure):

@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from modelcheck import interrupt
 from modelcheck.errors import SpecError
 from modelcheck.engine.bfs import _selected
 from modelcheck.engine.fingerprint import fingerprint
@@ -156,6 +157,9 @@ class Share:
                     break
                 if rss() > memory:
                     stopped = "memory"
+                    break
+                if interrupt.requested():
+                    stopped = interrupt.LIMIT
                     break
             action = -1
             try:
