@@ -31,10 +31,15 @@ ELLIPSIS = "…"
 
 
 def text(value: Any) -> str:
-    """A JSON trace value as the text trace prints it (JSON traces hold
-    sets and sequences as their text already; None is null)."""
+    """A JSON trace value as the text trace prints it.  JSON traces hold
+    sets and sequences as their text already; lists and objects come from
+    traces saved before they did, and print as sequences and mappings."""
     if value is None:
         return "None"
+    if isinstance(value, list):
+        return "[" + ", ".join(text(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {text(v)}" for k, v in value.items()) + "}"
     return value if isinstance(value, str) else str(value)
 
 

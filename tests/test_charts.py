@@ -18,7 +18,7 @@ from modelcheck.actors.network import Message
 from modelcheck.actors.protocol import Action
 from modelcheck.cli import main
 from modelcheck.errors import SpecError
-from modelcheck.labels import arrow_fields, wrap
+from modelcheck.labels import arrow_fields, text, wrap
 from modelcheck.sequence import LANE_CHARS, sequence_chart
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz dot not installed")
@@ -98,6 +98,11 @@ def test_wrap_fits_the_lane_and_abbreviates_long_words():
 def test_messages_and_states_print_sets_in_braces_and_sequences_in_brackets():
     m = Message("A", "B", "X", (("seen", frozenset({2, 1})), ("log", (1, 2))))
     assert repr(m) == "X(seen={1, 2}, log=[1, 2])"
+
+
+def test_traces_saved_with_lists_still_print_as_text_does():
+    assert text(["t1:1", 2]) == "[t1:1, 2]" and text({"B": 1}) == "{B: 1}"
+    assert text(None) == "None" and text(True) == "True" and text("{A}") == "{A}"
 
 
 def test_text_json_and_chart_print_the_same_values():
