@@ -19,7 +19,7 @@ from modelcheck.gallery import stale_files, write_gallery
 from modelcheck.load import load, shipped
 from modelcheck.outputs import check_directory, check_file
 from modelcheck.progress import ProgressLine
-from modelcheck.render import MissingDot, check_format, save, sequence_chart
+from modelcheck.render import MissingDot, check_format, check_model_fields, save, sequence_chart
 from modelcheck.render import state_graph as render_state_graph
 from modelcheck.report import EXIT_INCOMPLETE, EXIT_OK, EXIT_USAGE, Report
 from modelcheck.run import Options, VerdictPair, build, resume, run, verdicts
@@ -34,6 +34,15 @@ def _memory_size(ctx: click.Context, param: click.Parameter, value: str | None) 
         return None if value is None else parse_size(value)
     except SpecError as exc:
         raise click.BadParameter(str(exc)) from exc
+
+
+def _field_list(ctx: click.Context, param: click.Parameter,
+                value: str | None) -> tuple[str, ...]:
+    """``--fields a,b`` as a tuple of names (empty when not given)."""
+    names = tuple(name.strip() for name in (value or "").split(","))
+    if value is not None and not all(names):
+        raise click.BadParameter(f"{value!r}: give field names separated by commas")
+    return names if value is not None else ()
 
 
 def _engine_options(command: Callable[..., None]) -> Callable[..., None]:
@@ -142,6 +151,10 @@ def main() -> None:
     help="Draw the counterexample as a message sequence chart (.svg, .png or .dot).",
 )
 @click.option(
+    "--fields", callback=_field_list, metavar="NAME,...",
+    help="--diagram: the node fields the chart shows (default: those that change).",
+)
+@click.option(
     "--state-graph", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
     help="Draw the whole reachable state graph, counterexample in red (small models).",
 )
@@ -193,6 +206,7 @@ def check(
     faults: str | None,
     minimize: str,
     diagram: Path | None,
+    fields: tuple[str, ...],
     state_graph: Path | None,
     state_graph_cap: int,
     symmetry: bool | None,
@@ -233,6 +247,10 @@ def check(
                 check_file(target, option)
         if checkpoint is not None:
             check_directory(Path(checkpoint), "--checkpoint")
+        if fields:
+            if diagram is None:
+                raise SpecError("--fields chooses what the --diagram chart shows: add --diagram")
+            check_model_fields(build(spec, params, options)[1], fields)
         if unreachable is not None:
             pair = verdicts(spec, params, options, progress)
             # Pictures show the first counterexample: safety's, else availability's.
@@ -243,7 +261,7 @@ def check(
         progress.close()
         pictures = []
         if diagram is not None and report.outcome.path:
-            pictures.append((diagram, lambda: sequence_chart(report.to_json())))
+            pictures.append((diagram, lambda: sequence_chart(report.to_json(), fields)))
         if state_graph is not None:
             pictures.append((state_graph, lambda: render_state_graph(
                 report.model, report.outcome.path, state_graph_cap)))
@@ -448,7 +466,11 @@ def gallery(out: Path, check_only: bool) -> None:
     "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
     metavar="FILE", help="The chart to write (.svg, .png or .dot).",
 )
-def render(trace: Path, output: Path) -> None:
+@click.option(
+    "--fields", callback=_field_list, metavar="NAME,...",
+    help="The node fields the chart shows (default: those that change in the trace).",
+)
+def render(trace: Path, output: Path, fields: tuple[str, ...]) -> None:
     """Draw a saved JSON trace (from `check --json`) as a sequence chart."""
     try:
         check_format(output)
@@ -459,7 +481,7 @@ def render(trace: Path, output: Path) -> None:
             raise SpecError(f"{trace} is not a JSON trace from `modelcheck check --json`: {exc}")
         if not isinstance(report, dict) or "trace" not in report:
             raise SpecError(f"{trace} has no \"trace\": expected `modelcheck check --json` output")
-        click.echo(f"wrote {save(sequence_chart(report), output)}")
+        click.echo(f"wrote {save(sequence_chart(report, fields), output)}")
     except SpecError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_USAGE)

@@ -122,6 +122,16 @@ class Model:
         """Extra facts about a state for JSON traces (not shown in text)."""
         return {}
 
+    def fields_behind(self, prop: str, state: State) -> list[str]:
+        """The state fields ``prop`` looks at in ``state`` (charts highlight
+        them); empty when the model cannot tell."""
+        return []
+
+    def label_fields(self) -> dict[str, tuple[str, ...]]:
+        """Per message kind, the fields a chart's arrow label shows, where
+        the spec overrides the rule of ``modelcheck.labels``."""
+        return {}
+
     def explain(self, prop: str, state: State) -> str:
         """Why ``prop`` fails in ``state``: one line for the trace's ending."""
         if prop in self.recoverables():

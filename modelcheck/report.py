@@ -8,7 +8,7 @@ from typing import Any
 from modelcheck.engine import Outcome
 from modelcheck.engine.store import collision_probability
 from modelcheck.model import Model
-from modelcheck.trace import Step, format_trace, label_path, trace_to_json
+from modelcheck.trace import Step, chart_facts, format_trace, label_path, trace_to_json
 
 EXIT_OK, EXIT_VIOLATION, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
 EXIT_CODES = {"ok": EXIT_OK, "violation": EXIT_VIOLATION, "incomplete": EXIT_INCOMPLETE}
@@ -63,6 +63,7 @@ class Report:
             "states_per_second": round(s.states_per_second),
             "trace": trace_to_json(self.model, self.steps),
         }
+        data.update(chart_facts(self.model, o.property, o.path))
         if o.store != "exact":
             data["store"] = o.store
             data["collision_probability"] = self.collision_probability

@@ -20,7 +20,7 @@ from modelcheck.report import EXIT_INCOMPLETE, EXIT_VIOLATION
 from modelcheck.run import Options, build
 from modelcheck.shrink import Shrunk, shrink
 from modelcheck.simulate import Settings, Simulation, simulate
-from modelcheck.trace import Step, format_trace, label_path, trace_to_json
+from modelcheck.trace import Step, chart_facts, format_trace, label_path, trace_to_json
 
 
 @dataclass
@@ -131,6 +131,7 @@ class SimulationReport:
             "shrunk_length": len(self.shrunk.trace.labels) if self.shrunk is not None else None,
             "shrink_seconds": round(self.shrink_seconds, 3),
             "trace": trace_to_json(self.model, self.steps),
+            **chart_facts(self.model, self.broken, [step.state for step in self.steps]),
         }
 
 

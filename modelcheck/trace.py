@@ -45,13 +45,17 @@ def label_path(model: Model, path: list[Hashable]) -> list[Step]:
 
 
 def show(value: Any) -> str:
-    """Compact, TLA+-flavoured rendering of a state component."""
+    """Compact, TLA+-flavoured rendering of a state component.
+
+    One notation everywhere (text traces, JSON traces, charts): ``{…}`` for
+    sets and mappings, ``[…]`` for sequences such as logs.
+    """
     if isinstance(value, str):
         return value
-    if isinstance(value, frozenset):
+    if isinstance(value, (frozenset, set)):
         return "{" + ", ".join(sorted(show(v) for v in value)) + "}"
     if isinstance(value, dict):
-        return "[" + ", ".join(f"{show(k)}: {show(v)}" for k, v in value.items()) + "]"
+        return "{" + ", ".join(f"{show(k)}: {show(v)}" for k, v in value.items()) + "}"
     if isinstance(value, tuple) and not hasattr(value, "_fields"):
         return "[" + ", ".join(show(v) for v in value) + "]"
     return repr(value) if not isinstance(value, tuple) else str(value)
@@ -101,14 +105,37 @@ def jsonable(value: Any) -> Any:
     return str(value)
 
 
+def shown(value: Any) -> Any:
+    """A described state for JSON: mappings of names stay objects, numbers,
+    strings, booleans and None stay themselves, anything else becomes its
+    ``show`` text, so that JSON readers (charts, the explorer) print sets and
+    sequences exactly as text traces do instead of guessing from a list."""
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    if isinstance(value, dict) and all(isinstance(k, str) for k in value):
+        return {k: shown(v) for k, v in value.items()}
+    return show(value)
+
+
 def trace_to_json(model: Model, steps: list[Step]) -> list[dict[str, Any]]:
     return [
         {
             "step": step.number,
             "action": str(step.action),
             **(model.action_details(step.action) if step.number > 1 else {}),
-            "state": jsonable(model.describe_state(step.state)),
+            "state": shown(model.describe_state(step.state)),
             **jsonable(model.json_facts(step.state)),
         }
         for step in steps
     ]
+
+
+def chart_facts(model: Model, prop: str | None, path: list[Hashable]) -> dict[str, Any]:
+    """What a chart of the trace needs beyond the steps: the fields behind the
+    broken property (highlighted) and the spec's arrow-label overrides."""
+    facts: dict[str, Any] = {}
+    if prop is not None and path:
+        facts["property_fields"] = model.fields_behind(prop, path[-1])
+    if labels := model.label_fields():
+        facts["label_fields"] = {kind: list(fields) for kind, fields in labels.items()}
+    return facts

@@ -10,6 +10,7 @@ from operator import attrgetter
 from typing import Any
 
 from modelcheck.errors import SpecError
+from modelcheck.trace import show
 
 _RESERVED = {"src", "dst", "kind", "body", "order"}
 
@@ -57,14 +58,8 @@ class Message:
         return dict(self.body)
 
     def __repr__(self) -> str:
-        body = ", ".join(f"{k}={_show(v)}" for k, v in self.body)
+        body = ", ".join(f"{k}={show(v)}" for k, v in self.body)
         return f"{self.kind}({body})"
-
-
-def _show(value: Any) -> str:
-    if isinstance(value, tuple) and not hasattr(value, "_fields"):
-        return "[" + ", ".join(_show(v) for v in value) + "]"
-    return repr(value) if not isinstance(value, str) else value
 
 
 Bag = tuple[Message, ...]

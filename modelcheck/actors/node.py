@@ -144,12 +144,23 @@ class LogView:
         return repr(list(self.entries))
 
 
-def on(kind: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
-    """Mark a method ``(self, msg)`` as the handler of messages of ``kind``."""
+def on(kind: str, label: tuple[str, ...] | None = None
+       ) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """Mark a method ``(self, msg)`` as the handler of messages of ``kind``.
+
+    ``label`` names the message fields a chart's arrow shows, where the
+    rule of ``modelcheck.labels`` picks the wrong ones for this kind.
+    """
     decorator_argument(kind, "on", '"Kind"')
+    if label is not None and (isinstance(label, str)
+                              or not all(isinstance(f, str) for f in label)):
+        raise SpecError(f"@on({kind!r}, label=...): give a tuple of field names, "
+                        f"not {label!r}")
 
     def mark(fn: Callable[..., None]) -> Callable[..., None]:
         fn.__modelcheck_receives__ = kind  # type: ignore[attr-defined]
+        if label is not None:
+            fn.__modelcheck_label__ = tuple(label)  # type: ignore[attr-defined]
         return fn
 
     return mark
@@ -182,6 +193,7 @@ class Node:
     _volatile_fields: tuple[Volatile, ...] = ()
     _durable_fields: tuple[Durable, ...] = ()
     _receivers: dict[str, str] = {}
+    _label_fields: dict[str, tuple[str, ...]] = {}
     _timeouts: tuple[str, ...] = ()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -189,6 +201,7 @@ class Node:
         volatile: dict[str, Volatile] = {}
         durable: dict[str, Durable] = {}
         receivers: dict[str, str] = {}
+        label_fields: dict[str, tuple[str, ...]] = {}
         timeouts: dict[str, None] = {}
         for klass in reversed(cls.__mro__):
             for name, value in vars(klass).items():
@@ -204,6 +217,8 @@ class Node:
                             f"handle {kind} messages: keep one @on({kind!r})")
                     receivers[kind] = name
                     check_parameters(klass, name, value, f"the @on({kind!r}) handler", ("msg",))
+                    if (label := getattr(value, "__modelcheck_label__", None)) is not None:
+                        label_fields[kind] = label
                 elif getattr(value, "__modelcheck_timeout__", False):
                     timeouts[name] = None
                     check_parameters(klass, name, value, "a @timeout", ())
@@ -216,6 +231,7 @@ class Node:
         cls._volatile_fields = tuple(volatile.values())
         cls._durable_fields = tuple(durable.values())
         cls._receivers = receivers
+        cls._label_fields = label_fields
         cls._timeouts = tuple(timeouts)
 
     # --- what handlers use -------------------------------------------------
@@ -296,12 +312,19 @@ class Node:
     _writable: bool
 
     @classmethod
-    def _thaw(cls, name: str, protocol: Protocol, state: NodeState, writable: bool) -> Node:
+    def _thaw(cls, name: str, protocol: Protocol, state: NodeState, writable: bool,
+              reads: set[str] | None = None) -> Node:
+        """A working copy of ``state``; with ``reads``, one that adds to it the
+        name of every field read (to find the fields a property looks at)."""
         node = cls.__new__(cls)
         node.name = name
         node.protocol = protocol
-        node._volatile = list(state[0])
-        node._files = list(state[1])
+        if reads is None:
+            node._volatile = list(state[0])
+            node._files = list(state[1])
+        else:
+            node._volatile = _ReadNoting(state[0], cls._volatile_fields, reads)
+            node._files = _ReadNoting(state[1], cls._durable_fields, reads)
         node._outbox = []
         node._acks = []
         node._writable = writable
@@ -326,3 +349,18 @@ class Node:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name}>"
+
+
+class _ReadNoting(list):
+    """A node's field values that note the name of each field read."""
+
+    def __init__(self, values: tuple[Any, ...], fields: tuple[Field, ...],
+                 reads: set[str]) -> None:
+        super().__init__(values)
+        self._names = [f.name for f in fields]
+        self._reads = reads
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, int):
+            self._reads.add(self._names[index])
+        return super().__getitem__(index)

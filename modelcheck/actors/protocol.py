@@ -28,6 +28,7 @@ from itertools import combinations, product
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from modelcheck import glyphs
 from modelcheck.actors import disk
 from modelcheck.actors.cluster import Cluster, steps_of
 from modelcheck.actors.symmetry import NodeSymmetry
@@ -37,7 +38,7 @@ from modelcheck.actors.authoring import defined_at, returns_nothing
 from modelcheck.actors.node import LogView, Node, NodeState
 from modelcheck.errors import SpecError
 from modelcheck.model import Model
-from modelcheck.trace import jsonable, show
+from modelcheck.trace import show, shown
 from modelcheck.validate import find_mutable
 
 GlobalState = tuple[
@@ -132,19 +133,20 @@ class Action(NamedTuple):
             case "write":
                 return f"client → {self.node}  write {self.detail}"
             case "step":
-                return f"⚙ {self.detail}"
+                return f"{glyphs.STEP} {self.detail}"
             case "crash":
-                return f"💥 {self.node} crashes (kill -9) and restarts: memory lost, disk kept"
+                return (f"{glyphs.CRASH} {self.node} crashes (kill -9) and restarts: "
+                        "memory lost, disk kept")
             case "power_loss":
-                return f"⚡ {self.node} power loss and restart: {self.detail}"
+                return f"{glyphs.POWER_LOSS} {self.node} power loss and restart: {self.detail}"
             case "partition":
-                return f"✂ partition {self.detail}"
+                return f"{glyphs.PARTITION} partition {self.detail}"
             case "heal":
-                return "∞ partition healed"
+                return f"{glyphs.HEAL} partition healed"
             case "drop":
-                return f"✉ lost in the network: {m.src} → {m.dst}  {m!r}"
+                return f"{glyphs.NETWORK} lost in the network: {m.src} → {m.dst}  {m!r}"
             case "duplicate":
-                return f"✉ duplicated by the network: {m.src} → {m.dst}  {m!r}"
+                return f"{glyphs.NETWORK} duplicated by the network: {m.src} → {m.dst}  {m!r}"
         return self.kind
 
 
@@ -154,8 +156,7 @@ class World:
     def __init__(self, protocol: Protocol, state: GlobalState) -> None:
         nodes, network, isolated, client, _used, shared = state
         self.nodes = {
-            name: protocol.node._thaw(name, protocol, ns, writable=False)
-            for name, ns in zip(protocol.node_names, nodes)
+            name: protocol.inspect(name, ns) for name, ns in zip(protocol.node_names, nodes)
         }
         self.network = network
         self.isolated = isolated
@@ -405,7 +406,7 @@ class Protocol(Model):
                 )
             by_position[position] = value
         for name, ns in zip(self.node_names, nodes):
-            view = self.node._thaw(name, self, ns, writable=False)
+            view = self.inspect(name, ns)
             prefix = self._call(view, "committed", ())
             if prefix is None:
                 continue
@@ -423,6 +424,32 @@ class Protocol(Model):
                         f"write {show(value)} is lost"
                     )
         return None
+
+    #: While ``fields_behind`` runs: the node fields read so far.
+    _reads: set[str] | None = None
+
+    def inspect(self, name: str, ns: NodeState) -> Node:
+        """A read-only node for properties: ``committed()`` and invariants."""
+        return self.node._thaw(name, self, ns, writable=False, reads=self._reads)
+
+    def fields_behind(self, prop: str, s: GlobalState) -> list[str]:
+        """The node fields ``prop`` reads in ``s``: found by evaluating it on
+        nodes that note each read, so no spec has to declare them."""
+        check = {**self.invariants(), **self.recoverables()}.get(prop)
+        if check is None:
+            return []
+        self._reads = reads = set()
+        try:
+            check(s)
+        finally:
+            self._reads = None
+        names = [f.name for f in (*self.node._volatile_fields, *self.node._durable_fields)]
+        # Durability always compares against the client's acknowledgements.
+        client = ["acked"] if prop == "durability" else []
+        return client + [name for name in names if name in reads]
+
+    def label_fields(self) -> dict[str, tuple[str, ...]]:
+        return dict(self.node._label_fields)
 
     def explain(self, prop: str, s: GlobalState) -> str:
         if prop == "durability":
@@ -567,7 +594,7 @@ class Protocol(Model):
         if action.message is not None:
             m = action.message
             details["message"] = {"src": m.src, "dst": m.dst, "type": m.kind,
-                                  "fields": jsonable(m.fields())}
+                                  "fields": shown(m.fields())}
         if action.detail:
             details["detail"] = action.detail
         if action.acked_by is not None:
@@ -580,7 +607,8 @@ class Protocol(Model):
 
     def json_facts(self, s: GlobalState) -> dict[str, Any]:
         return {"in_flight": [
-            {"src": m.src, "dst": m.dst, "type": m.kind, "fields": m.fields()} for m in s[1]
+            {"src": m.src, "dst": m.dst, "type": m.kind, "fields": shown(m.fields())}
+            for m in s[1]
         ]}
 
     # --- traces -----------------------------------------------------------------
