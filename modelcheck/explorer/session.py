@@ -24,7 +24,7 @@ from modelcheck.errors import SpecError
 from modelcheck.load import load, shipped
 from modelcheck.render import sequence_chart
 from modelcheck.run import Options, build
-from modelcheck.trace import INITIAL, Step, format_trace, jsonable, show, trace_to_json
+from modelcheck.trace import INITIAL, Step, format_trace, show, shown, trace_to_json
 
 #: Keys of a JSON trace's ``params`` that are options, not ``-p`` parameters.
 OPTION_KEYS = ("writes", "faults", "unreachable")
@@ -176,7 +176,7 @@ class Session:
         state (described as JSON traces describe it).  Raises SpecError
         where it does not replay."""
         def described(state: Hashable) -> Any:
-            return jsonable(self.model.describe_state(state))
+            return shown(self.model.describe_state(state))  # as traces write it
 
         def wanted(step: Any, number: int) -> tuple[str, Any]:
             if not isinstance(step, dict) or "state" not in step:
