@@ -156,7 +156,7 @@ def test_ctrl_c_leaves_no_worker_running():
 
 OWNERS = """\
 import sys
-from modelcheck.engine.share import owner
+from modelcheck.engine.share import stable_owner
 from modelcheck.run import Options, build
 
 model = build("kafka", ["version=3.4"], Options(writes=1))[1]
@@ -164,7 +164,7 @@ level, seen = list(model.initial_states()), []
 while level and len(seen) < 400:
     level = [t for s in level for _, t in model.successors(s)]
     seen += level
-print([owner(s, 3) for s in seen[:400]])
+print([stable_owner(s, 3) for s in seen[:400]])
 """
 
 
