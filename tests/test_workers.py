@@ -24,6 +24,7 @@ import pytest
 from click.testing import CliRunner
 
 from modelcheck.cli import main
+from modelcheck.engine.share import forked_owner
 from modelcheck.run import Options, run
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -178,6 +179,12 @@ def test_owners_are_the_same_in_every_process():
     }
     assert len(answers) == 1
     assert set(eval(answers.pop())) == {0, 1, 2}  # every worker gets a share
+
+
+def test_forked_workers_share_out_states_that_hash_to_multiples():
+    """An int state hashes to itself: without spreading, states 0, 3, 6, ...
+    would all go to one of three workers."""
+    assert {forked_owner(state, 3) for state in range(0, 3000, 3)} == {0, 1, 2}
 
 
 def test_memory_limit_ends_the_search_as_incomplete():
