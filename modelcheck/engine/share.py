@@ -250,14 +250,14 @@ class Share:
                ) -> None:
         """Add the states of one batch that are not stored here to ``new``, each
         with its least key."""
-        visited, into = self.visited, self.into
+        visited, into, keep = self.visited, self.into, new.setdefault
         for state, entry in zip(states, entries):
             if into is not None:
                 into.setdefault(state, []).extend(entry[2])
             if state in visited:
                 continue
-            known = new.get(state)
-            if known is None or entry[0] < known[0]:
+            known = keep(state, entry)  # one hashing for a state new to ``new``
+            if entry[0] < known[0]:
                 new[state] = entry
 
     def _judge(self, ordered: list[Hashable]) -> list[Event]:
