@@ -11,10 +11,10 @@ machine's load is printed after each search: on a shared machine the wall
 ratio is only as good as the quiet it was measured in, so the CPU time of
 both is printed too, the coordinator's and the workers' apart.
 
-Measured with --writes 1 (117,680 kept) at load 9-10 from other jobs: the
-2 workers took 1.20x to 1.36x the one-process CPU time (24.6 against 18.0
-CPU s in the last run; the coordinator 0.1 s), 1.44x to 1.51x before the
-owner hash and the leaner merge.  The wall ratio needs two free cores.
+Measured with --writes 1 (117,680 kept) at load 10-11 from other jobs: the
+2 workers took 1.47x the one-process CPU time (24.9 against 17.0 CPU s; the
+coordinator 0.1 s), about what they took before.  The wall ratio needs two
+free cores.
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ error raised inside a worker.
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import signal
 import subprocess
@@ -23,8 +24,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from modelcheck.actors.network import Message
 from modelcheck.cli import main
-from modelcheck.engine.share import forked_owner
+from modelcheck.engine.share import owner
 from modelcheck.run import Options, run
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -157,7 +159,7 @@ def test_ctrl_c_leaves_no_worker_running():
 
 OWNERS = """\
 import sys
-from modelcheck.engine.share import stable_owner
+from modelcheck.engine.share import owner
 from modelcheck.run import Options, build
 
 model = build("kafka", ["version=3.4"], Options(writes=1))[1]
@@ -165,7 +167,7 @@ level, seen = list(model.initial_states()), []
 while level and len(seen) < 400:
     level = [t for s in level for _, t in model.successors(s)]
     seen += level
-print([stable_owner(s, 3) for s in seen[:400]])
+print([owner(s, 3) for s in seen[:400]])
 """
 
 
@@ -181,10 +183,22 @@ def test_owners_are_the_same_in_every_process():
     assert set(eval(answers.pop())) == {0, 1, 2}  # every worker gets a share
 
 
-def test_forked_workers_share_out_states_that_hash_to_multiples():
-    """An int state hashes to itself: without spreading, states 0, 3, 6, ...
-    would all go to one of three workers."""
-    assert {forked_owner(state, 3) for state in range(0, 3000, 3)} == {0, 1, 2}
+PROBES = [("n1", "n2", "owner-probe", (("term", term),)) for term in range(60)]
+
+
+def _owners_of_states_made(backwards: bool) -> list[int]:
+    """Owners of states holding new interned messages, made in either order."""
+    made = {args: Message(*args) for args in (PROBES[::-1] if backwards else PROBES)}
+    return [owner(((made[args],), args[3]), 3) for args in PROBES]
+
+
+def test_forked_workers_agree_on_owners_of_states_they_made_apart():
+    """Messages hash by identity, so Python's hash, though its salt is the
+    same in forked workers, would give equal states made apart other owners."""
+    forked = multiprocessing.get_context("fork")
+    with forked.Pool(1) as first, forked.Pool(1) as second:
+        assert first.apply(_owners_of_states_made, (False,)) == \
+            second.apply(_owners_of_states_made, (True,))
 
 
 def test_memory_limit_ends_the_search_as_incomplete():

@@ -26,7 +26,7 @@ import numpy as np
 from modelcheck.engine.bfs import Outcome, Progress, Stats, _in_original_names, _selected
 from modelcheck.engine.memory import rss
 from modelcheck.engine.order import first_found
-from modelcheck.engine.share import Event, Expanded, Owner, Received, split_key
+from modelcheck.engine.share import Event, Expanded, Received, owner, split_key
 from modelcheck.errors import SpecError
 from modelcheck.model import Model
 from modelcheck.symmetry import realize, spot_check
@@ -64,8 +64,6 @@ class Pool(Protocol):
     """Workers, each holding a ``Share``, run side by side."""
 
     workers: int
-    #: Which worker owns a state (``share.stable_owner`` or ``share.forked_owner``).
-    owner: Owner
 
     def call(self, method: str, args: Sequence[tuple]) -> list[Any]:
         """Run ``Share.method(*args[i])`` on every worker i; their results."""
@@ -206,7 +204,7 @@ class _Search:
             raise diagnose_failure(model, state, [state], exc) from exc
         shares: list[list[tuple[int, Hashable, int]]] = [[] for _ in range(self.pool.workers)]
         for ident, state in enumerate(frontier):
-            shares[self.pool.owner(state, self.pool.workers)].append((ident, state, sizes[state]))
+            shares[owner(state, self.pool.workers)].append((ident, state, sizes[state]))
         self.pool.call("seed", [(share,) for share in shares])
         return None
 

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from multiprocessing.connection import Connection
 from typing import Any
 
-from modelcheck.engine.share import Expanded, Received, Share, forked_owner
+from modelcheck.engine.share import Expanded, Received, Share
 from modelcheck.errors import SpecError
 from modelcheck.model import Model
 
@@ -36,7 +36,6 @@ class ProcessPool:
                  deadlock: bool) -> None:
         context = multiprocessing.get_context("fork")
         self.workers = workers
-        self.owner = forked_owner
         self._pipes: list[Connection] = []
         self._processes: list[Any] = []
         try:
@@ -106,7 +105,7 @@ def _serve(pipe: Connection, model: Model, index: int, workers: int, symmetry: b
            only: tuple[str, ...], deadlock: bool) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     gc.disable()  # as in the one-process search: states form no cycles
-    share = Share(model, index, workers, symmetry, only, deadlock, forked_owner)
+    share = Share(model, index, workers, symmetry, only, deadlock)
     while True:
         try:
             method, args = pipe.recv()

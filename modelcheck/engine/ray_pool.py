@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from modelcheck.engine.partitioned import Recipe
-from modelcheck.engine.share import Expanded, Received, Share, stable_owner
+from modelcheck.engine.share import Expanded, Received, Share
 from modelcheck.errors import SpecError
 
 _PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
@@ -79,8 +79,6 @@ class RayPool:
                 "(or pip install ray)") from None
         self._ray = ray
         self.workers = workers
-        # Actors are started apart, each with its own hash salt.
-        self.owner = stable_owner
         self._started = not ray.is_initialized()
         if self._started:
             # Actors must import this modelcheck, also from a source checkout.

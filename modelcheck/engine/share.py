@@ -22,7 +22,7 @@ import pickle
 import time
 from array import array
 from bisect import bisect_left
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any
@@ -55,7 +55,6 @@ def split_key(key: int) -> tuple[int, int]:
 #: A batch of successors for one owner: the states, and per state its entry
 #: (key, orbit size), or [key, orbit size, parent ids] with @recoverable properties.
 Batch = tuple[list[Hashable], list[Any]]
-Owner = Callable[[Hashable, int], int]
 
 
 @dataclass
@@ -99,12 +98,10 @@ class Share:
     """The states one worker owns, and its part of each BFS level."""
 
     def __init__(self, model: Model, index: int, workers: int, symmetry: bool,
-                 only: Sequence[str], deadlock: bool, owner: Owner | None = None) -> None:
+                 only: Sequence[str], deadlock: bool) -> None:
         self.model = model
         self.index = index
         self.workers = workers
-        #: Which worker owns a state: ``owner`` unless all workers share a hash salt.
-        self.owner = stable_owner if owner is None else owner
         self.canonical = model.canonical if symmetry else None
         self.invariants, self.recoverables = _selected(model, only)
         self.deadlock = deadlock
@@ -162,7 +159,7 @@ class Share:
         stopped = None
         successors = self.model.successors
         canonical = self.canonical
-        workers, owner_of = self.workers, self.owner
+        workers = self.workers
         visited, sent = self.visited, self.sent
         for position, (state, ident) in enumerate(zip(self.frontier, self.frontier_ids)):
             if not position % 256:
@@ -193,7 +190,7 @@ class Share:
                         continue
                     else:
                         found[nxt] = (base | action, size)
-                    groups[owner_of(nxt, workers)].append(nxt)
+                    groups[owner(nxt, workers)].append(nxt)
             except Exception:  # noqa: BLE001 - the coordinator repeats it to explain it
                 events.append(Event(key_of(ident, action + 1), "error"))
                 break
@@ -368,23 +365,12 @@ class Share:
         return min(stuck) if stuck else None
 
 
-def stable_owner(state: Hashable, workers: int) -> int:
+def owner(state: Hashable, workers: int) -> int:
     """Which of ``workers`` owns ``state``: the same answer in every process
-    and on every machine (Ray actors, started apart)."""
-    return fingerprint(state) % workers
+    and on every machine.
 
-
-def forked_owner(state: Hashable, workers: int) -> int:
-    """Which of ``workers`` owns ``state``, for workers forked from one process.
-
-    Python's ``hash`` is salted per interpreter, but a forked process
-    inherits the salt, so all of them agree; it costs a fraction of a
-    fingerprint.  The multiplication spreads hashes that are plain numbers
-    (an int state hashes to itself) over every worker.
+    Not Python's ``hash``, even between processes forked from one (which
+    share its salt): interned messages hash by identity, and equal messages
+    made in two workers are two objects.
     """
-    return (hash(state) * _SPREAD >> 32) % workers
-
-
-#: An odd 64-bit constant (the golden ratio's fraction): multiplying by it
-#: moves the low bits' differences into the bits ``forked_owner`` keeps.
-_SPREAD = 0x9E3779B97F4A7C15
+    return fingerprint(state) % workers
