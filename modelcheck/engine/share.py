@@ -160,6 +160,8 @@ class Share:
         successors = self.model.successors
         canonical = self.canonical
         workers = self.workers
+        # One worker owns everything: no fingerprint needed (nor must the states have one).
+        shared = workers > 1
         visited, sent = self.visited, self.sent
         for position, (state, ident) in enumerate(zip(self.frontier, self.frontier_ids)):
             if not position % 256:
@@ -190,7 +192,7 @@ class Share:
                         continue
                     else:
                         found[nxt] = (base | action, size)
-                    groups[owner(nxt, workers)].append(nxt)
+                    groups[owner(nxt, workers) if shared else 0].append(nxt)
             except Exception:  # noqa: BLE001 - the coordinator repeats it to explain it
                 events.append(Event(key_of(ident, action + 1), "error"))
                 break
