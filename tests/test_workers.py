@@ -11,6 +11,7 @@ error raised inside a worker.
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import signal
 import subprocess
@@ -23,7 +24,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from modelcheck.actors.network import Message
 from modelcheck.cli import main
+from modelcheck.engine.share import owner
 from modelcheck.run import Options, run
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -178,6 +181,24 @@ def test_owners_are_the_same_in_every_process():
     }
     assert len(answers) == 1
     assert set(eval(answers.pop())) == {0, 1, 2}  # every worker gets a share
+
+
+PROBES = [("n1", "n2", "owner-probe", (("term", term),)) for term in range(60)]
+
+
+def _owners_of_states_made(backwards: bool) -> list[int]:
+    """Owners of states holding new interned messages, made in either order."""
+    made = {args: Message(*args) for args in (PROBES[::-1] if backwards else PROBES)}
+    return [owner(((made[args],), args[3]), 3) for args in PROBES]
+
+
+def test_forked_workers_agree_on_owners_of_states_they_made_apart():
+    """Messages hash by identity, so Python's hash, though its salt is the
+    same in forked workers, would give equal states made apart other owners."""
+    forked = multiprocessing.get_context("fork")
+    with forked.Pool(1) as first, forked.Pool(1) as second:
+        assert first.apply(_owners_of_states_made, (False,)) == \
+            second.apply(_owners_of_states_made, (True,))
 
 
 def test_memory_limit_ends_the_search_as_incomplete():

@@ -24,6 +24,7 @@ from array import array
 from bisect import bisect_left
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -50,6 +51,11 @@ def key_of(parent: int, action: int) -> int:
 
 def split_key(key: int) -> tuple[int, int]:
     return key >> ACTION_BITS, key & _ACTION_MASK
+
+
+#: A batch of successors for one owner: the states, and per state its entry
+#: (key, orbit size), or [key, orbit size, parent ids] with @recoverable properties.
+Batch = tuple[list[Hashable], list[Any]]
 
 
 @dataclass
@@ -100,7 +106,7 @@ class Share:
         self.canonical = model.canonical if symmetry else None
         self.invariants, self.recoverables = _selected(model, only)
         self.deadlock = deadlock
-        #: Every state this worker owns -> its id (-1 until its level is ranked).
+        #: Every state this worker owns whose level is ranked -> its id.
         self.visited: dict[Hashable, int] = {}
         #: For trace rebuilding: ids of owned states (ascending), their parent ids and actions.
         self.ids = array("q")
@@ -111,14 +117,16 @@ class Share:
         self.frontier_ids: list[int] = []
         #: Successors found per frontier state (for transition counts).
         self.fanout: list[int] = []
-        #: New states of the level being built: state -> [key, orbit size].
-        self.new: dict[Hashable, list[int]] = {}
+        #: New states of the level being built, in key order, their keys and orbit sizes.
         self.ordered_new: list[Hashable] = []
+        self.new_keys = np.zeros(0, dtype=np.int64)
+        self.new_sizes = np.zeros(0, dtype=np.int64)
         #: With @recoverable properties: the ids of the states stepping into each state.
         self.into: dict[Hashable, list[int]] | None = {} if self.recoverables else None
-        self.own_batch: list[tuple] = []
-        #: States sent to other owners in the last level: stored by now.
-        self.sent: set[Hashable] = set()
+        #: This worker's own part of what it found in the level: (states, entries).
+        self.own_batch: Batch = ([], [])
+        #: What the last level found (here or sent to other owners): stored by now.
+        self.sent: dict[Hashable, Any] = {}
         self.good: set[int] = set()
         self._by_id: dict[int, Hashable] = {}
 
@@ -140,7 +148,11 @@ class Share:
         ``deadline`` (a ``time.time()``) and ``memory`` (bytes this worker
         may use).
         """
-        found: dict[Hashable, list[Any]] = {}
+        # Successor -> (key, orbit size), or [key, orbit size, parent ids]
+        # with @recoverable properties.  The first key found is the least:
+        # the frontier is expanded in id order, each state's actions in order.
+        found: dict[Hashable, Any] = {}
+        groups: list[list[Hashable]] = [[] for _ in range(self.workers)]
         edges = self.into is not None
         events: list[Event] = []
         self.fanout = []
@@ -149,6 +161,8 @@ class Share:
         successors = self.model.successors
         canonical = self.canonical
         workers = self.workers
+        # One worker owns everything: no fingerprint needed (nor must the states have one).
+        shared = workers > 1
         visited, sent = self.visited, self.sent
         for position, (state, ident) in enumerate(zip(self.frontier, self.frontier_ids)):
             if not position % 256:
@@ -161,6 +175,7 @@ class Share:
                 if interrupt.requested():
                     stopped = interrupt.LIMIT
                     break
+            base = ident << ACTION_BITS
             action = -1
             try:
                 for action, (_label, nxt) in enumerate(successors(state)):
@@ -169,16 +184,19 @@ class Share:
                     size = 1
                     if canonical is not None:
                         nxt, size = canonical(nxt)
-                    entry = found.get(nxt)
-                    if entry is None:
-                        # Known to be stored already (here, or by the owner it
-                        # was sent to last level): not new, so not sent again.
-                        if not edges and (nxt in visited or nxt in sent):
+                    if edges:  # every edge must reach the owner of its target
+                        entry = found.get(nxt)
+                        if entry is not None:
+                            entry[2].append(ident)
                             continue
-                        found[nxt] = [key_of(ident, action), size, [ident]] if edges else \
-                            [key_of(ident, action), size]
-                    elif edges:
-                        entry[2].append(ident)
+                        found[nxt] = [base | action, size, [ident]]
+                    # Known to be stored already (here, or by the owner it was
+                    # sent to last level): not new, so not sent again.
+                    elif nxt in found or nxt in visited or nxt in sent:
+                        continue
+                    else:
+                        found[nxt] = (base | action, size)
+                    groups[owner(nxt, workers) if shared else 0].append(nxt)
             except Exception:  # noqa: BLE001 - the coordinator repeats it to explain it
                 events.append(Event(key_of(ident, action + 1), "error"))
                 break
@@ -190,22 +208,16 @@ class Share:
             if count == 0 and self.deadlock:
                 events.append(Event(key_of(ident, 0), "deadlock"))
                 break
-        # Owners are found once per distinct successor: fingerprints cost more
-        # than the dictionary that removes the repeats.
-        buckets: list[list[tuple]] = [[] for _ in range(workers)]
-        for state, entry in found.items():
-            buckets[owner(state, workers) if workers > 1 else 0].append((state, *entry))
-        del found
-        self.sent = {item[0] for target, items in enumerate(buckets) if target != self.index
-                     for item in items}
+        self.sent = found if not edges else {}
         batches = []
-        for target, items in enumerate(buckets):
+        for target, group in enumerate(groups):
+            batch = (group, [found[state] for state in group])
             if target == self.index:  # kept here, never pickled
-                self.own_batch = items
+                self.own_batch = batch
                 batches.append(b"")
                 continue
             try:
-                batches.append(pickle.dumps(items, protocol=pickle.HIGHEST_PROTOCOL))
+                batches.append(pickle.dumps(batch, protocol=pickle.HIGHEST_PROTOCOL))
             except Exception as exc:  # noqa: BLE001 - any pickling failure is the spec's
                 raise SpecError(
                     f"--workers sends states between processes, and a state of "
@@ -216,85 +228,92 @@ class Share:
     def receive(self, batches: Sequence[bytes]) -> Received:
         """Merge the level's batches addressed to this worker (its own one is
         taken from ``expand``, whatever stands at its index); judge the new states."""
-        new: dict[Hashable, list[int]] = {}
-        self.new = new
-        visited = self.visited
-        into = self.into
+        own_states, own_entries = self.own_batch
+        self.own_batch = ([], [])
+        if self.into is None:  # found here, so already checked against ``visited``
+            new = dict(zip(own_states, own_entries))
+        else:
+            new = {}
+            self._merge(new, own_states, own_entries)
         for source, batch in enumerate(batches):
-            items = self.own_batch if source == self.index else pickle.loads(batch)
-            for item in items:
-                state, key = item[0], item[1]
-                if into is not None:
-                    into.setdefault(state, []).extend(item[3])
-                if state in visited:
-                    continue
-                entry = new.get(state)
-                if entry is None:
-                    new[state] = [key, item[2]]
-                elif key < entry[0]:
-                    entry[0] = key
-        self.own_batch = []
-        ordered = sorted(new, key=lambda s: new[s][0])
+            if source != self.index:
+                self._merge(new, *pickle.loads(batch))
+        # Keys are distinct (one per parent and action), so entries sort by key.
+        items = sorted(new.items(), key=itemgetter(1))
+        del new
+        ordered = [state for state, _entry in items]
         self.ordered_new = ordered
-        for state in ordered:
-            visited[state] = -1
-        keys = np.fromiter((new[s][0] for s in ordered), dtype=np.int64, count=len(ordered))
-        represented = sum(entry[1] for entry in new.values())
-        return Received(keys, represented, self._judge(ordered))
+        self.new_keys = np.fromiter((entry[0] for _state, entry in items), dtype=np.int64,
+                                    count=len(items))
+        self.new_sizes = np.fromiter((entry[1] for _state, entry in items), dtype=np.int64,
+                                     count=len(items))
+        return Received(self.new_keys, int(self.new_sizes.sum()), self._judge(ordered))
+
+    def _merge(self, new: dict[Hashable, Any], states: list[Hashable], entries: list[Any]
+               ) -> None:
+        """Add the states of one batch that are not stored here to ``new``, each
+        with its least key."""
+        visited, into, keep = self.visited, self.into, new.setdefault
+        for state, entry in zip(states, entries):
+            if into is not None:
+                into.setdefault(state, []).extend(entry[2])
+            if state in visited:
+                continue
+            known = keep(state, entry)  # one hashing for a state new to ``new``
+            if entry[0] < known[0]:
+                new[state] = entry
 
     def _judge(self, ordered: list[Hashable]) -> list[Event]:
         """The first new state (in key order) that breaks or raises in an invariant,
         and the first sampled one that fails a state check."""
         events = []
-        for state in ordered:
+        keys = self.new_keys
+        for position, state in enumerate(ordered):
             try:
                 broken = next((name for name, holds in self.invariants if not holds(state)), None)
             except Exception:  # noqa: BLE001 - repeated by the coordinator
-                events.append(Event(self.new[state][0], "error"))
+                events.append(Event(int(keys[position]), "error"))
                 break
             if broken is not None:
-                events.append(Event(self.new[state][0], "violation", broken))
+                events.append(Event(int(keys[position]), "violation", broken))
                 break
         # The one-process search samples each level once; here the workers
         # share that sample, so more workers check no more states.
-        for state in ordered[:-(-_SAMPLE // self.workers)]:
+        for position, state in enumerate(ordered[:-(-_SAMPLE // self.workers)]):
             if find_mutable(state) is not None:
-                events.append(Event(self.new[state][0], "mutable"))
+                events.append(Event(int(keys[position]), "mutable"))
                 break
         if self.canonical is not None:
             judged = self.invariants + self.recoverables
-            for state in ordered[:-(-SPOT_CHECKS_PER_LEVEL // self.workers)]:
+            for position, state in enumerate(ordered[:-(-SPOT_CHECKS_PER_LEVEL // self.workers)]):
                 try:
                     spot_check(self.model, [state], judged, lambda s: "")
                 except SpecError:
-                    events.append(Event(self.new[state][0], "asymmetric"))
+                    events.append(Event(int(keys[position]), "asymmetric"))
                     break
         return events
 
     def below(self, key: int) -> tuple[int, int, int]:
         """Of the level, before ``key``: new states, their orbit sizes, and transitions
         of the frontier states this worker expanded."""
-        count = represented = 0
-        for state in self.ordered_new:
-            entry = self.new[state]
-            if entry[0] >= key:
-                break
-            count += 1
-            represented += entry[1]
+        count = int(np.searchsorted(self.new_keys, key))
+        represented = int(self.new_sizes[:count].sum())
         parent = split_key(key)[0]
         stop = bisect_left(self.frontier_ids, parent)
         return count, represented, sum(self.fanout[:stop])
 
     def assign(self, first_id: int, ranks: np.ndarray) -> None:
         """Give the level's new states their ids; they become the next frontier."""
-        ids = (ranks + first_id).tolist()
-        for state, ident in zip(self.ordered_new, ids):
-            self.visited[state] = ident
-            parent, action = split_key(self.new[state][0])
-            self._record(ident, parent, action)
+        ids = (ranks + first_id).astype(np.int64)
+        keys = self.new_keys
+        self.frontier_ids = ids.tolist()
+        self.visited.update(zip(self.ordered_new, self.frontier_ids))
+        self.ids.frombytes(ids.tobytes())
+        self.parent_ids.frombytes((keys >> ACTION_BITS).tobytes())
+        self.actions.frombytes((keys & _ACTION_MASK).tobytes())
         self.frontier = self.ordered_new
-        self.frontier_ids = ids
-        self.new, self.ordered_new = {}, []
+        self.ordered_new = []
+        self.new_keys = self.new_sizes = np.zeros(0, dtype=np.int64)
 
     def _record(self, ident: int, parent: int, action: int) -> None:
         self.ids.append(ident)
@@ -353,5 +372,11 @@ class Share:
 
 
 def owner(state: Hashable, workers: int) -> int:
-    """Which of ``workers`` owns ``state``: the same answer in every process."""
+    """Which of ``workers`` owns ``state``: the same answer in every process
+    and on every machine.
+
+    Not Python's ``hash``, even between processes forked from one (which
+    share its salt): interned messages hash by identity, and equal messages
+    made in two workers are two objects.
+    """
     return fingerprint(state) % workers
