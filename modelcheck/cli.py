@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import signal
 import sys
 import traceback
 from collections.abc import Callable
@@ -717,6 +718,9 @@ def explore_command(spec: str, params: tuple[str, ...], writes: int | None, faul
     except OSError as exc:
         _fail(SpecError(f"cannot listen on 127.0.0.1:{port}: {exc.strerror or exc}"
                         " (another program uses the port? try --port 0)"), debug)
+    # Ctrl-C must stop the server even if our parent started us with SIGINT
+    # ignored (Python then installs no KeyboardInterrupt handler of its own).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     click.echo(f"modelcheck explorer at {server.url} (Ctrl-C stops it)")
     if open_browser:
         webbrowser.open(server.url)
