@@ -16,6 +16,12 @@ Measured with --writes 1 (117,680 kept) at load 10-11 from other jobs: the
 coordinator 0.1 s), 1.35x at load 4.6 (21.3 against 15.7), about what
 they took before.  The wall ratio needs two
 free cores.
+
+Quiet machine (load 0.2-1.8), 2026-11-30, same run, identical counts:
+the issue's case (767,534 kept) 117.4 s with one process, 85.1 s with two
+workers: 1.38x faster, CPU 1.40x (164.0 against 117.4 CPU s), so at best
+1.43x; --writes 1: 16.4 s against 12.4 s, 1.32x, CPU 1.42x.  The target,
+1.6x, is not met.
 """
 
 from __future__ import annotations
