@@ -59,7 +59,7 @@ import time
 from collections.abc import Iterator, Sequence
 from copy import copy
 from dataclasses import dataclass, field, replace
-from itertools import combinations, permutations
+from itertools import combinations
 from typing import Any
 
 from modelcheck import interrupt
@@ -67,6 +67,7 @@ from modelcheck.actors.protocol import Action, GlobalState, Protocol, World
 from modelcheck.engine.bfs import Outcome, Progress, explore
 from modelcheck.model import Model
 from modelcheck.report import Report
+from modelcheck.symmetry import symmetry_group
 
 PROPERTY = "available"
 
@@ -348,8 +349,7 @@ def check_availability(
     renamed = unreachable
     if last != state:  # the path reached another member of the orbit
         names = protocol.node_names
-        perm = next(p for p in permutations(range(len(names)))
-                    if protocol.permute(state, p) == last)
+        perm = next(p for p in symmetry_group(protocol) if protocol.permute(state, p) == last)
         renamed = frozenset(names[perm[names.index(n)]] for n in unreachable)
     found.stats = outcome.stats
     return found, recovery, tuple(sorted(renamed))

@@ -89,6 +89,11 @@ class Model:
         """How many interchangeable elements (nodes, RMs) states have; 0: none."""
         return 0
 
+    def symmetry_classes(self) -> tuple[tuple[int, ...], ...]:
+        """The sets of elements renamed only among themselves; by default one
+        set of all ``symmetry_size()`` elements (every permutation)."""
+        return (tuple(range(self.symmetry_size())),)
+
     def permute(self, state: State, perm: tuple[int, ...]) -> State:
         """``state`` with interchangeable element ``i`` renamed to ``perm[i]``."""
         raise NotImplementedError(f"{type(self).__name__} declares no symmetry")

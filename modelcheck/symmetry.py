@@ -18,9 +18,9 @@ original names, before anything is printed.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass
-from itertools import permutations
+from itertools import permutations, product
 from typing import Any
 
 from modelcheck.errors import SpecError
@@ -49,9 +49,18 @@ def order_key(value: Any) -> Any:
     return (7, repr(value))
 
 
+def symmetry_group(model: Any) -> Iterator[tuple[int, ...]]:
+    """Every permutation of the model's symmetry: each of its
+    ``symmetry_classes`` permuted within itself, the rest left alone."""
+    classes = model.symmetry_classes()
+    members = tuple(i for c in classes for i in c)
+    for arrangement in product(*(permutations(c) for c in classes)):
+        yield _within(model, members, tuple(i for images in arrangement for i in images))
+
+
 def brute_force_canonical(model: Any, state: Hashable) -> tuple[Hashable, int]:
     """Least image of ``state`` over all permutations, and its orbit size."""
-    images = {model.permute(state, perm) for perm in permutations(range(model.symmetry_size()))}
+    images = {model.permute(state, perm) for perm in symmetry_group(model)}
     return min(images, key=order_key), len(images)
 
 
@@ -91,8 +100,11 @@ def spot_check(model: Any, states: list[Hashable], invariants: list[tuple[str, A
     same successors up to symmetry, and the same invariant verdicts.  A spec
     that treats one node specially (``self.name == "A"``) fails at once.
     """
-    n = model.symmetry_size()
-    generators = [(1, 0, *range(2, n)), (*range(1, n), 0)]
+    generators = []
+    for members in model.symmetry_classes():
+        if len(members) > 1:  # a swap and a rotation generate the class's permutations
+            generators += [_within(model, members, (members[1], members[0], *members[2:])),
+                           _within(model, members, (*members[1:], members[0]))]
     for state in states[:SPOT_CHECKS_PER_LEVEL]:
         try:
             problem = _asymmetry(model, state, invariants, generators)
@@ -105,6 +117,14 @@ def spot_check(model: Any, states: list[Hashable], invariants: list[tuple[str, A
                 "specially (for example `self.name == 'A'`) must say `symmetric = False` "
                 "on its Protocol class, or run with --no-symmetry.\n" + describe_path(state)
             )
+
+
+def _within(model: Any, members: tuple[int, ...], images: tuple[int, ...]) -> tuple[int, ...]:
+    """The permutation taking ``members`` to ``images``, fixing the rest."""
+    perm = list(range(model.symmetry_size()))
+    for i, p in zip(members, images):
+        perm[i] = p
+    return tuple(perm)
 
 
 def _asymmetry(model: Any, state: Hashable, invariants: list[tuple[str, Any]],

@@ -87,7 +87,8 @@ class Cluster:
             raise SpecError(f"no node named {name!r} (nodes: {', '.join(self.names)})")
         node = self._thawed.get(i)
         if node is None:
-            node = self.protocol.node._thaw(name, self.protocol, self._nodes[i], writable=True)
+            node = self.protocol.node_classes[i]._thaw(name, self.protocol, self._nodes[i],
+                                                        writable=True)
             self._thawed[i] = node
         return node
 

@@ -196,6 +196,14 @@ class Node:
     _label_fields: dict[str, tuple[str, ...]] = {}
     _timeouts: tuple[str, ...] = ()
 
+    # What a role's class may say (see modelcheck.actors.roles).
+    #: The names of this role's nodes; none: the next free letters.
+    names: tuple[str, ...] = ()
+    #: The node faults that strike nodes of this class (None: every kind).
+    faults: tuple[str, ...] | None = None
+    #: Whether the client writes to nodes of this class.
+    serves_client = True
+
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         volatile: dict[str, Volatile] = {}
@@ -241,13 +249,15 @@ class Node:
 
     @property
     def peers(self) -> list[str]:
-        """Every other node's name (not this node's)."""
-        return [n for n in self.protocol.node_names if n != self.name]
+        """Every other node's name (not this node's); with roles, every other
+        node of this node's role."""
+        return [n for n in self.protocol.kin(self.name) if n != self.name]
 
     @property
     def majority(self) -> int:
-        """How many nodes, this one included, make a majority of all nodes."""
-        return len(self.protocol.node_names) // 2 + 1
+        """How many nodes, this one included, make a majority of all nodes
+        (with roles: of this node's role)."""
+        return len(self.protocol.kin(self.name)) // 2 + 1
 
     def send(self, to: str, kind: str, **body: Any) -> None:
         self._check_writable()
@@ -256,11 +266,14 @@ class Node:
                 f"node {self.name} sent {kind} to unknown node {to!r} "
                 f"(nodes: {', '.join(self.protocol.node_names)})"
             )
-        if kind not in self._receivers:
-            close = difflib.get_close_matches(kind, self._receivers, n=1)
+        receivers = self.protocol.node_class(to)._receivers
+        if kind not in receivers:
+            close = difflib.get_close_matches(kind, receivers, n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
+            nobody = ("no node handles" if receivers is self._receivers
+                      else f"{to} ({self.protocol.node_class(to).__name__}) handles no")
             raise SpecError(
-                f"node {self.name} sent {kind} to {to}, but no node handles {kind} "
+                f"node {self.name} sent {kind} to {to}, but {nobody} {kind} "
                 f"messages (no @on({kind!r})){hint}"
             )
         for field, value in body.items():

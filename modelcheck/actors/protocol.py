@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import copy
 import inspect
-import string
 from collections import Counter
 import traceback
 from collections.abc import Callable, Iterator
@@ -33,7 +32,9 @@ from modelcheck.actors import disk
 from modelcheck.actors.cluster import Cluster, steps_of
 from modelcheck.actors.symmetry import NodeSymmetry
 from modelcheck.actors.faults import FaultBudget
-from modelcheck.actors.network import Bag, Message, connected, distinct, put, take
+from modelcheck.actors.links import Links, semantics
+from modelcheck.actors.network import Bag, Message, connected
+from modelcheck.actors.roles import lay_out, single, suffers
 from modelcheck.actors.authoring import defined_at, returns_nothing
 from modelcheck.actors.node import LogView, Node, NodeState
 from modelcheck.errors import SpecError
@@ -167,8 +168,11 @@ class World:
 class Protocol(Model):
     """Base class of actor-level specs.
 
-    A subclass names its node class (``node = Replica``) and takes its own
-    parameters in ``__init__``, calling ``super().__init__(nodes)``.
+    A subclass names its node class (``node = Replica``), or a class per
+    role (``roles = {"replica": Replica, "master": Master}``, see
+    modelcheck.actors.roles), and takes its own parameters in ``__init__``,
+    calling ``super().__init__(nodes)`` (with roles: ``nodes`` of the first
+    role, one of each other, unless counted by name: ``replica=3, master=1``).
     Invariants are methods ``(self, world) -> bool`` marked ``@invariant``;
     durability is built in when the node class defines ``committed``.
     Atomic steps across nodes are methods marked ``@step``, keeping any state
@@ -176,7 +180,11 @@ class Protocol(Model):
     """
 
     node: type[Node]
-    #: Whether nodes are interchangeable (see modelcheck.actors.symmetry).
+    #: A node class per role, instead of ``node`` (modelcheck.actors.roles).
+    roles: dict[str, type[Node]] | None = None
+    #: How messages travel: "bag", "fifo" or "tcp" (modelcheck.actors.links).
+    network = "bag"
+    #: Whether nodes (of one role) are interchangeable (modelcheck.actors.symmetry).
     symmetric = True
     #: Defaults for ``--writes`` and ``--faults``.  No partitions: in the bag
     #: network they reach no new node state, and multiply the states (README).
@@ -185,12 +193,19 @@ class Protocol(Model):
     #: How traces title the shared state.
     shared_name = "shared"
 
-    def __init__(self, nodes: int = 3) -> None:
-        if not 1 <= nodes <= 26:
-            raise ValueError("nodes must be between 1 and 26")
-        self.node_names = tuple(string.ascii_uppercase[:nodes])
+    def __init__(self, nodes: int = 3, **counts: int) -> None:
+        cls = type(self)
+        if cls.roles is None:
+            if counts:
+                raise SpecError(f"{inspect.getsourcefile(cls)}: {cls.__name__} gives node "
+                                f"counts by role ({counts}) but declares no roles = {{...}}")
+            layout = single(getattr(cls, "node", None), nodes)
+        else:
+            layout = lay_out(f"{inspect.getsourcefile(cls)}: {cls.__name__}", cls.roles,
+                             nodes, counts)
+        self.node_names, self.node_classes, self.node_roles = layout
         self.node_index = {name: i for i, name in enumerate(self.node_names)}
-        self._symmetry = NodeSymmetry(self.node_names)
+        self._symmetry = NodeSymmetry(self.node_names, self.node_roles)
         self.writes = self.default_writes
         self.faults = FaultBudget.parse(self.default_faults)
         #: With --minimize faults: the most fault events of any kind together.
@@ -202,13 +217,14 @@ class Protocol(Model):
         cls = type(self)
         where = f"{inspect.getsourcefile(cls)}: {cls.__name__}"
         node = getattr(cls, "node", None)
-        if not (isinstance(node, type) and issubclass(node, Node)):
+        if cls.roles is None and not (isinstance(node, type) and issubclass(node, Node)):
             raise SpecError(f"{where} names no node class: set node = YourNode (a subclass "
                             f"of modelcheck.actors.Node) in the class body, not {node!r}")
         if "node_names" not in vars(self):
             raise SpecError(
                 f"{where}.__init__ does not call super().__init__(nodes): Protocol.__init__ "
                 "sets up the node names, the writes and the fault budget")
+        self._links()
 
     def configure(
         self, writes: int | None = None, faults: FaultBudget | None = None,
@@ -217,6 +233,35 @@ class Protocol(Model):
             self.writes = writes
         if faults is not None:
             self.faults = faults
+        self._links().check_faults(self.faults)
+
+    # --- roles and links ---------------------------------------------------
+
+    def node_class(self, name: str) -> type[Node]:
+        """The class of node ``name`` (``node`` itself, without roles)."""
+        return self.node_classes[self.node_index[name]]
+
+    def names_of(self, role: str) -> tuple[str, ...]:
+        """The names of the nodes of ``role``."""
+        return tuple(n for n, r in zip(self.node_names, self.node_roles) if r == role)
+
+    def kin(self, name: str) -> tuple[str, ...]:
+        """The nodes of the role of node ``name``, itself included."""
+        return self.names_of(self.node_roles[self.node_index[name]])
+
+    def _links(self) -> Links:
+        """The semantics of ``network``, which a spec may set in ``__init__``."""
+        links = self.__dict__.get("_resolved_links")
+        if links is None or links.name != self.network:
+            cls = type(self)
+            links = self._resolved_links = semantics(
+                self.network, f"{inspect.getsourcefile(cls)}: {cls.__name__}.network")
+            self._symmetry.arrange = links.arrange
+        return links
+
+    def _classes(self) -> tuple[type[Node], ...]:
+        """Each node class once, in role order."""
+        return tuple(dict.fromkeys(self.node_classes))
 
     # --- availability (see modelcheck.available) --------------------------------
 
@@ -276,22 +321,25 @@ class Protocol(Model):
     # --- Model interface ---------------------------------------------------
 
     def initial_states(self) -> Iterator[GlobalState]:
+        self._links()
         nodes = []
-        for name in self.node_names:
-            node = self.node._thaw(name, self, self.node._initial(), writable=True)
+        for name, cls in zip(self.node_names, self.node_classes):
+            node = cls._thaw(name, self, cls._initial(), writable=True)
             self._call(node, "on_start", ())
             if node._outbox or node._acks:
                 raise SpecError(f"node {name}: on_start may not send or acknowledge")
             nodes.append(node._freeze())
             self._check_fields(
                 f"the start of node {name}", node, None, nodes[-1],
-                f"Give the fields of {self.node.__name__} ({inspect.getsourcefile(self.node)}) "
+                f"Give the fields of {cls.__name__} ({inspect.getsourcefile(cls)}) "
                 "immutable defaults and on_start values: tuples, frozensets")
         yield (tuple(nodes), (), frozenset(), (1, frozenset()), (0,) * len(FAULT_KINDS),
                self.initial_shared())
 
     def successors(self, s: GlobalState) -> Iterator[tuple[Action, GlobalState]]:
         nodes, bag, isolated, client, used, shared = s
+        links = self._links()
+        classes = self.node_classes
         limits = self.faults.limits()
         fault_room = self.max_total_faults is None or sum(used) < self.max_total_faults
 
@@ -301,22 +349,23 @@ class Protocol(Model):
         def spend(kind: int) -> tuple[int, ...]:
             return used[:kind] + (used[kind] + 1,) + used[kind + 1 :]
 
-        for m in distinct(bag):
-            rest = take(bag, m)
+        for m in links.deliverable(bag):
+            rest = links.take(bag, m)
             if connected(isolated, m.src, m.dst):
-                handler = self.node._receivers[m.kind]  # checked when it was sent
-                nxt = self._run(s, self.node_index[m.dst], handler, (m,), rest, client)
+                dst = self.node_index[m.dst]
+                handler = classes[dst]._receivers[m.kind]  # checked when it was sent
+                nxt = self._run(s, dst, handler, (m,), rest, client)
                 if nxt is not None:
                     yield Action("deliver", m.dst, m), nxt
             if may(DROP):
                 yield Action("drop", m.dst, m), (
-                    nodes, rest, isolated, client, spend(DROP), shared)
+                    nodes, links.drop(bag, m), isolated, client, spend(DROP), shared)
             if may(DUPLICATE):
                 yield Action("duplicate", m.dst, m), (
-                    nodes, put(bag, [m]), isolated, client, spend(DUPLICATE), shared)
+                    nodes, links.duplicate(bag, m), isolated, client, spend(DUPLICATE), shared)
 
         for i, name in enumerate(self.node_names):
-            for handler in self.node._timeouts:
+            for handler in classes[i]._timeouts:
                 nxt = self._run(s, i, handler, (), bag, client)
                 if nxt is not None:
                     yield Action("timeout", name, detail=handler), nxt
@@ -325,7 +374,7 @@ class Protocol(Model):
         if next_write <= self.writes:
             issued = (next_write + 1, acked)
             for i, name in enumerate(self.node_names):
-                if name not in isolated:
+                if name not in isolated and classes[i].serves_client:
                     nxt = self._run(s, i, "on_client_write", (next_write,), bag, issued)
                     # A node that ignores the request (not the leader) takes
                     # no step: the client tries another node.
@@ -338,21 +387,22 @@ class Protocol(Model):
                     yield taken
 
         for i, name in enumerate(self.node_names):
-            if may(CRASH):
+            if may(CRASH) and suffers(classes[i], "crash"):
                 yield Action("crash", name), self._restart(s, i, nodes[i][1], spend(CRASH))
-            if may(POWER_LOSS):
+            if may(POWER_LOSS) and suffers(classes[i], "power_loss"):
                 files = nodes[i][1]
                 for kept in product(*(disk.survivors(f) for f in files)):
                     synced = tuple(disk.fresh(v) for v in kept)
-                    detail = self._describe_loss(files, kept)
+                    detail = self._describe_loss(classes[i], files, kept)
                     yield (
                         Action("power_loss", name, detail=detail),
                         self._restart(s, i, synced, spend(POWER_LOSS)),
                     )
 
         if may(PARTITION):
-            for size in range(1, len(self.node_names)):
-                for cut in combinations(self.node_names, size):
+            cuttable = [n for n, c in zip(self.node_names, classes) if suffers(c, "partition")]
+            for size in range(1, min(len(cuttable), len(self.node_names) - 1) + 1):
+                for cut in combinations(cuttable, size):
                     side = frozenset(cut)
                     if side != isolated:
                         rest = [n for n in self.node_names if n not in side]
@@ -365,7 +415,7 @@ class Protocol(Model):
 
     def invariants(self) -> dict[str, Callable[[GlobalState], bool]]:
         found: dict[str, Callable[[GlobalState], bool]] = {}
-        if self.node.committed is not Node.committed:
+        if any(c.committed is not Node.committed for c in self._classes()):
             found["durability"] = lambda s: self.lost_write(s) is None
         found.update(self._on_world(super().invariants()))
         return found
@@ -384,10 +434,16 @@ class Protocol(Model):
     def symmetry_size(self) -> int:
         return len(self.node_names) if self.symmetric else 0
 
+    def symmetry_classes(self) -> tuple[tuple[int, ...], ...]:
+        """Nodes are renamed only into nodes of their own role."""
+        return self._symmetry.classes
+
     def permute(self, s: GlobalState, perm: tuple[int, ...]) -> GlobalState:
+        self._links()
         return self._symmetry.permute(s, perm)
 
     def canonical(self, s: GlobalState) -> tuple[GlobalState, int]:
+        self._links()
         return self._symmetry.canonical(s)
 
     # --- durability ----------------------------------------------------------
@@ -412,7 +468,7 @@ class Protocol(Model):
                 continue
             if not isinstance(prefix, (tuple, list, LogView)):
                 raise SpecError(
-                    f"{defined_at(self.node.committed)}: {self.node.__name__}.committed() "
+                    f"{defined_at(type(view).committed)}: {type(view).__name__}.committed() "
                     f"of node {name} returned "
                     f"{type(prefix).__name__} {prefix!r}: return the committed prefix of the "
                     "log as a tuple of values (or None for no durability check)")
@@ -430,7 +486,7 @@ class Protocol(Model):
 
     def inspect(self, name: str, ns: NodeState) -> Node:
         """A read-only node for properties: ``committed()`` and invariants."""
-        return self.node._thaw(name, self, ns, writable=False, reads=self._reads)
+        return self.node_class(name)._thaw(name, self, ns, writable=False, reads=self._reads)
 
     def fields_behind(self, prop: str, s: GlobalState) -> list[str]:
         """The node fields ``prop`` reads in ``s``: found by evaluating it on
@@ -443,13 +499,14 @@ class Protocol(Model):
             check(s)
         finally:
             self._reads = None
-        names = [f.name for f in (*self.node._volatile_fields, *self.node._durable_fields)]
+        names = list(dict.fromkeys(f.name for c in self._classes()
+                                   for f in (*c._volatile_fields, *c._durable_fields)))
         # Durability always compares against the client's acknowledgements.
         client = ["acked"] if prop == "durability" else []
         return client + [name for name in names if name in reads]
 
     def label_fields(self) -> dict[str, tuple[str, ...]]:
-        return dict(self.node._label_fields)
+        return {kind: label for c in self._classes() for kind, label in c._label_fields.items()}
 
     def explain(self, prop: str, s: GlobalState) -> str:
         if prop == "durability":
@@ -483,9 +540,9 @@ class Protocol(Model):
         nodes, _bag, isolated, _client, used, shared = s
         name = self.node_names[i]
         before = nodes[i]
-        node = self.node._thaw(name, self, before, writable=True)
+        node = self.node_classes[i]._thaw(name, self, before, writable=True)
         returns_nothing(self._call(node, handler, args), f"handler {handler} of node {name}",
-                        getattr(self.node, handler))
+                        getattr(self.node_classes[i], handler))
         after = node._freeze()
         if after != before:
             self._check_fields(f"handler {handler} of node {name}", node, before, after)
@@ -495,7 +552,8 @@ class Protocol(Model):
         if after == before and not node._outbox and acked is client[1] and bag is _bag:
             return None
         new_nodes = nodes[:i] + (after,) + nodes[i + 1 :]
-        return (new_nodes, put(bag, node._outbox), isolated, (client[0], acked), used, shared)
+        return (new_nodes, self._links().put(bag, node._outbox), isolated, (client[0], acked),
+                used, shared)
 
     def _run_step(self, s: GlobalState, method: str, name: str) -> tuple[Action, GlobalState] | None:
         """The atomic step ``method`` about node ``name``; None if it changes nothing."""
@@ -537,15 +595,17 @@ class Protocol(Model):
         if fences:
             reaches -= {name}
         return Action("step", name, detail=label, acked_by=acked_by, reaches=reaches), (
-            tuple(new_nodes), put(bag, outbox), isolated, (client[0], acked), used, new_shared
+            tuple(new_nodes), self._links().put(bag, outbox), isolated, (client[0], acked), used,
+            new_shared
         )
 
     def _restart(
         self, s: GlobalState, i: int, files: tuple[disk.File, ...], used: tuple[int, ...]
     ) -> GlobalState:
         nodes, bag, isolated, client, _used, shared = s
-        fresh_volatile = self.node._initial()[0]
-        node = self.node._thaw(self.node_names[i], self, (fresh_volatile, files), writable=True)
+        cls = self.node_classes[i]
+        fresh_volatile = cls._initial()[0]
+        node = cls._thaw(self.node_names[i], self, (fresh_volatile, files), writable=True)
         self._call(node, "on_start", ())
         self._call(node, "on_restart", ())
         if node._outbox or node._acks:
@@ -554,7 +614,7 @@ class Protocol(Model):
         self._check_fields(f"on_start and on_restart of node {node.name}", node,
                            (fresh_volatile, files), after)
         new_nodes = nodes[:i] + (after,) + nodes[i + 1 :]
-        return (new_nodes, bag, isolated, client, used, shared)
+        return (new_nodes, self._links().restart(bag, node.name), isolated, client, used, shared)
 
     def _check_fields(self, what: str, node: Node, before: NodeState | None,
                       after: NodeState, advice: str = _IN_PLACE) -> None:
@@ -574,9 +634,10 @@ class Protocol(Model):
             if (problem := _mutable_part(value, f"field {field}")) is not None:
                 raise SpecError(f"{what} left a mutable value ({problem}). {advice}")
 
-    def _describe_loss(self, files: tuple[disk.File, ...], kept: tuple[Any, ...]) -> str:
+    def _describe_loss(self, cls: type[Node], files: tuple[disk.File, ...],
+                       kept: tuple[Any, ...]) -> str:
         losses = []
-        for field, file, value in zip(self.node._durable_fields, files, kept):
+        for field, file, value in zip(cls._durable_fields, files, kept):
             now = disk.current(file)
             if value == now:
                 continue
@@ -616,11 +677,11 @@ class Protocol(Model):
     def describe_state(self, s: GlobalState) -> dict[str, Any]:
         nodes, bag, isolated, (next_write, acked), used, shared = s
         described: dict[str, Any] = {}
-        for name, (volatile, files) in zip(self.node_names, nodes):
+        for name, cls, (volatile, files) in zip(self.node_names, self.node_classes, nodes):
             fields: dict[str, Any] = dict(
-                zip((f.name for f in self.node._volatile_fields), volatile)
+                zip((f.name for f in cls._volatile_fields), volatile)
             )
-            for f, file in zip(self.node._durable_fields, files):
+            for f, file in zip(cls._durable_fields, files):
                 text = show(disk.current(file))
                 if not disk.is_synced(file):
                     older = " or ".join(show(v) for v in file[:-1])

@@ -5,7 +5,9 @@ Node names are the strings "A", "B", ...; wherever one appears in a state
 shared state of atomic steps), it
 refers to that node, and a permutation renames it.  A spec whose behaviour
 depends on *which* node it is (node A is the initial primary, node k owns
-epochs k+1, k+1+n, ...) must say ``symmetric = False``.
+epochs k+1, k+1+n, ...) must say ``symmetric = False``.  With roles
+(modelcheck.actors.roles), a node is only ever renamed into a node of its
+own role: the nodes of each role are sorted among themselves.
 
 Canonical form: sort the nodes by a profile that renaming cannot change
 (each node's own state, its messages and the shared state, with its own
@@ -19,13 +21,16 @@ renamings, profiles and sort keys are memoised (in bounded tables).
 
 from __future__ import annotations
 
-from itertools import permutations, product
-from math import factorial
+from collections.abc import Callable, Iterable
+from itertools import groupby, permutations, product
+from math import factorial, prod
 from typing import Any
 
+from modelcheck.actors.links import semantics
 from modelcheck.actors.network import Message
 from modelcheck.symmetry import order_key
 
+BAG = semantics("bag", "network")
 SELF, OTHER = "\x00self", "\x00other"
 _CACHE_LIMIT = 400_000
 
@@ -48,8 +53,18 @@ def rename(value: Any, names: dict[str, str]) -> Any:
 class NodeSymmetry:
     """Permutations and canonical forms of one protocol's global states."""
 
-    def __init__(self, node_names: tuple[str, ...]) -> None:
+    def __init__(self, node_names: tuple[str, ...], roles: tuple[str, ...] | None = None
+                 ) -> None:
         self.node_names = node_names
+        roles = roles or ("node",) * len(node_names)
+        #: Each node's role as a number, role by role in index order.
+        self._role_rank = [list(dict.fromkeys(roles)).index(r) for r in roles]
+        #: The indexes of each role's nodes (laid out contiguously).
+        self.classes = tuple(tuple(i for i, _ in group) for _, group in
+                             groupby(enumerate(self._role_rank), key=lambda pair: pair[1]))
+        self._group_order = prod(factorial(len(c)) for c in self.classes)
+        #: How a state holds its messages (modelcheck.actors.links): set by the protocol.
+        self.arrange: Callable[[Iterable[Message]], tuple[Message, ...]] = BAG.arrange
         self.views = {
             name: {n: (SELF if n == name else OTHER) for n in node_names} for name in node_names
         }
@@ -98,9 +113,9 @@ class NodeSymmetry:
         moved: list[Any] = [None] * len(nodes)
         for i, node in enumerate(nodes):
             moved[perm[i]] = self._rename(node, perm)
-        messages = sorted((self._rename(m, perm) for m in bag), key=_by_order)
+        messages = self.arrange(self._rename(m, perm) for m in bag)
         names = self._mapping(perm)
-        return (tuple(moved), tuple(messages), frozenset(names[n] for n in isolated),
+        return (tuple(moved), messages, frozenset(names[n] for n in isolated),
                 client, used, self._rename(shared, perm))
 
     def image_key(self, image: tuple) -> Any:
@@ -115,9 +130,10 @@ class NodeSymmetry:
         for m in bag:
             traffic[m.src].append(self._profile(m, m.src))
             traffic[m.dst].append(self._profile(m, m.dst))
+        # The role comes first: sorting never moves a node out of its role's places.
         profiles = [
-            (self._profile(nodes[i], name), name in isolated, sorted(traffic[name]),
-             self._profile(shared, name))
+            (self._role_rank[i], self._profile(nodes[i], name), name in isolated,
+             sorted(traffic[name]), self._profile(shared, name))
             for i, name in enumerate(self.node_names)
         ]
         order = sorted(range(len(nodes)), key=profiles.__getitem__)
@@ -132,8 +148,8 @@ class NodeSymmetry:
             for position, i in enumerate(order):
                 perm[i] = position
             if perm == self._identity:
-                return state, factorial(len(nodes))
-            return self.permute(state, tuple(perm)), factorial(len(nodes))
+                return state, self._group_order
+            return self.permute(state, tuple(perm)), self._group_order
         images: dict[tuple, int] = {}
         for arrangement in product(*(permutations(g) for g in groups)):
             perm = [0] * len(nodes)
@@ -146,8 +162,4 @@ class NodeSymmetry:
         else:
             best = min(images, key=self.image_key)
             automorphisms = images[best]
-        return best, factorial(len(nodes)) // automorphisms
-
-
-def _by_order(message: Message) -> Any:
-    return message.order
+        return best, self._group_order // automorphisms

@@ -292,11 +292,11 @@ class Session:
 def _actor_view(model: Protocol, state: Any, before: Any | None) -> dict[str, Any]:
     nodes, bag, isolated, (next_write, acked), used, shared = state
     old = before if before is not None else state
-    # Field declarations are the node class's (as Protocol.describe_state reads them).
-    volatile = [f.name for f in model.node._volatile_fields]
-    durable = [f.name for f in model.node._durable_fields]
     shown_nodes = []
     for i, name in enumerate(model.node_names):
+        # Field declarations are the node's class's (as Protocol.describe_state reads them).
+        volatile = [f.name for f in model.node_classes[i]._volatile_fields]
+        durable = [f.name for f in model.node_classes[i]._durable_fields]
         (memory, files), (old_memory, old_files) = nodes[i], old[0][i]
         fields = [{"name": f, "value": show(v), "durable": False, "unsynced": False,
                    "may_revert_to": [], "changed": v != old_v}
