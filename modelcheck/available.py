@@ -189,6 +189,9 @@ class _Normal(Model):
     def symmetry_size(self) -> int:
         return self.protocol.symmetry_size()
 
+    def symmetry_classes(self) -> tuple[tuple[int, ...], ...]:
+        return self.protocol.symmetry_classes()
+
     def permute(self, state: GlobalState, perm: tuple[int, ...]) -> GlobalState:
         return self.protocol.permute(state, perm)
 

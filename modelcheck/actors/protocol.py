@@ -2,8 +2,8 @@
 
 The global state is the tuple ``(nodes, network, isolated, client, used, shared)``:
 
-* ``nodes``    one NodeState per node, in name order;
-* ``network``  the bag of messages in flight (a sorted tuple);
+* ``nodes``    one NodeState per node, in layout order (modelcheck.actors.roles);
+* ``network``  the messages in flight, a sorted tuple (modelcheck.actors.links);
 * ``isolated`` the set of nodes cut off from the rest and from the client;
 * ``client``   ``(next_write, acked)``: the next value the client will write
                and the frozenset of ``(value, position)`` acknowledgements;
