@@ -21,7 +21,7 @@ def model(*params):
 
 @cache
 def outcome(*params, only=()):
-    return explore(model(*params), symmetry=True, only=only)
+    return explore(model(*params), only=only)
 
 
 def kinds(result, *params):
@@ -50,7 +50,7 @@ def test_readmitted_amnesiac_tail_misses_an_acknowledged_write():
     assert kinds(result, *params) == [
         ("write", "A"), ("deliver", "B"), ("deliver", "C"), ("power_loss", "C"),
         ("timeout", "C"), ("deliver", "M"), ("deliver", "C")]
-    assert explore(model(*params), symmetry=True, only=("tail_complete",),
+    assert explore(model(*params), only=("tail_complete",),
                    max_depth=len(result.path) - 1).verdict != "violation"
 
 
@@ -76,7 +76,7 @@ def test_committed_prefixes_alone_never_see_the_loss():
 def test_a_crash_keeps_the_page_cache_so_readmission_is_safe():
     crashing = model("fsync=never", "readmit=true")
     crashing.configure(faults=FaultBudget.parse("crash=1"))
-    assert explore(crashing, symmetry=True).verdict == "ok"
+    assert explore(crashing).verdict == "ok"
 
 
 class Trusting(Replica):
@@ -96,7 +96,7 @@ def test_without_the_gap_check_the_next_write_takes_the_lost_position():
     # The seed's story: write 1 acknowledged at position 1 by the tail (3
     # steps), lost by it (1), the tail re-admitted (3), write 2 through the
     # chain (3) lands at position 1 on the tail: ten steps.
-    result = explore(TrustingChain(fsync="never", readmit=True), symmetry=True,
+    result = explore(TrustingChain(fsync="never", readmit=True),
                      only=("durability",))
     assert result.verdict == "violation" and len(result.path) == 11
     assert "both acknowledged at position 1" in TrustingChain(

@@ -436,7 +436,7 @@ class Protocol(Model):
 
     def symmetry_classes(self) -> tuple[tuple[int, ...], ...]:
         """Nodes are renamed only into nodes of their own role."""
-        return self._symmetry.classes
+        return self._symmetry.classes if self.symmetric else ()
 
     def permute(self, s: GlobalState, perm: tuple[int, ...]) -> GlobalState:
         self._links()
