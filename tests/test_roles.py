@@ -7,7 +7,8 @@ import pytest
 from click.testing import CliRunner
 
 from modelcheck import SpecError, explore
-from modelcheck.actors import Node, Protocol, on
+from modelcheck.actors import Protocol
+from modelcheck.actors.cluster import Cluster, step
 from modelcheck.actors.faults import FaultBudget
 from modelcheck.cli import main
 from modelcheck.symmetry import brute_force_canonical, verify
@@ -155,3 +156,21 @@ def test_node_specs_without_roles_keep_one_class_of_all_nodes():
 
     plain = Plain(3)
     assert plain.node_classes == (Worker,) * 3 and plain.symmetry_classes() == ((0, 1, 2),)
+
+
+class Audited(Office):
+    """An atomic step that reads the coordinator and changes a worker."""
+
+    @step("audit of {}")
+    def audit(self, cluster, name):
+        if name in cluster["K"].seen and not cluster[name].granted:
+            cluster[name].granted = -1
+
+
+def test_atomic_steps_reach_nodes_of_every_role():
+    model = Audited()
+    model.configure(faults=FaultBudget())
+    audits = {(a.detail, t[0][0][0][0]) for s in reachable(model)
+              for a, t in model.successors(s) if a.kind == "step" and a.node == "A"}
+    assert audits == {("audit of A", -1)}
+    assert type(Cluster(model, next(model.initial_states())[0], None)["K"]) is Coordinator
