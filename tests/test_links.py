@@ -17,7 +17,8 @@ def after_writes(model, *senders):
     """The state after the client wrote 1, 2, ... to ``senders`` in turn."""
     state = next(model.initial_states())
     for sender in senders:
-        state = next(t for a, t in model.successors(state) if a.kind == "write" and a.node == sender)
+        state = next(t for a, t in model.successors(state)
+                     if a.kind == "write" and a.node == sender)
     return state
 
 
@@ -106,8 +107,9 @@ def test_links_keep_states_canonical():
 def test_unknown_network_is_refused_with_exit_2(tmp_path):
     path = tmp_path / "spec.py"
     path.write_text("from tests.roles_specs import Relay\n\n"
-                    "class Spec(Relay):\n    network = 'carrier pigeon'\n"
-                    "    def __init__(self) -> None:\n        Relay.__init__(self, 2, 'carrier pigeon')\n")
+                    "class Spec(Relay):\n"
+                    "    def __init__(self) -> None:\n"
+                    "        Relay.__init__(self, 2, 'carrier pigeon')\n")
     result = CliRunner().invoke(main, ["check", str(path)])
     assert result.exit_code == 2 and "Traceback" not in result.output, result.output
     assert "unknown network 'carrier pigeon' (networks: bag, fifo, tcp)" in result.output

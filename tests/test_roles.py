@@ -72,7 +72,8 @@ def test_a_kind_the_receiving_role_does_not_handle_is_refused():
 BAD_ROLES = {
     "unknown fault": ("faults = ('meteor',)", "", "lists ['meteor'], which no node suffers"),
     "name taken": ("names = ('K',)", "", "two nodes are named alike (A, B, K, K)"),
-    "too few names": ("names = ('L',)", ", odd=2", "role 'odd' has 2 nodes but Odd.names lists only 1"),
+    "too few names": ("names = ('L',)", ", odd=2",
+                      "role 'odd' has 2 nodes but Odd.names lists only 1"),
 }
 
 

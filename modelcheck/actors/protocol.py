@@ -205,6 +205,8 @@ class Protocol(Model):
                              nodes, counts)
         self.node_names, self.node_classes, self.node_roles = layout
         self.node_index = {name: i for i, name in enumerate(self.node_names)}
+        self._kin = {name: self.names_of(role) for name, role in zip(self.node_names,
+                                                                     self.node_roles)}
         self._symmetry = NodeSymmetry(self.node_names, self.node_roles)
         self.writes = self.default_writes
         self.faults = FaultBudget.parse(self.default_faults)
@@ -247,7 +249,7 @@ class Protocol(Model):
 
     def kin(self, name: str) -> tuple[str, ...]:
         """The nodes of the role of node ``name``, itself included."""
-        return self.names_of(self.node_roles[self.node_index[name]])
+        return self._kin[name]
 
     def _links(self) -> Links:
         """The semantics of ``network``, which a spec may set in ``__init__``."""
@@ -552,8 +554,8 @@ class Protocol(Model):
         if after == before and not node._outbox and acked is client[1] and bag is _bag:
             return None
         new_nodes = nodes[:i] + (after,) + nodes[i + 1 :]
-        return (new_nodes, self._links().put(bag, node._outbox), isolated, (client[0], acked),
-                used, shared)
+        network = self._resolved_links.put(bag, node._outbox)  # resolved by successors
+        return (new_nodes, network, isolated, (client[0], acked), used, shared)
 
     def _run_step(self, s: GlobalState, method: str, name: str) -> tuple[Action, GlobalState] | None:
         """The atomic step ``method`` about node ``name``; None if it changes nothing."""
@@ -595,8 +597,8 @@ class Protocol(Model):
         if fences:
             reaches -= {name}
         return Action("step", name, detail=label, acked_by=acked_by, reaches=reaches), (
-            tuple(new_nodes), self._links().put(bag, outbox), isolated, (client[0], acked), used,
-            new_shared
+            tuple(new_nodes), self._resolved_links.put(bag, outbox), isolated,
+            (client[0], acked), used, new_shared
         )
 
     def _restart(
@@ -614,7 +616,8 @@ class Protocol(Model):
         self._check_fields(f"on_start and on_restart of node {node.name}", node,
                            (fresh_volatile, files), after)
         new_nodes = nodes[:i] + (after,) + nodes[i + 1 :]
-        return (new_nodes, self._links().restart(bag, node.name), isolated, client, used, shared)
+        network = self._resolved_links.restart(bag, node.name)
+        return (new_nodes, network, isolated, client, used, shared)
 
     def _check_fields(self, what: str, node: Node, before: NodeState | None,
                       after: NodeState, advice: str = _IN_PLACE) -> None:
