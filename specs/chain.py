@@ -58,6 +58,9 @@ Modelling choices:
   a failure detector learns of a reboot: a restart is a crash and a
   recovery in one step, so the master never sees the replica down.
 * The master keeps its chain in memory (``Volatile``): it never fails.
+* The master learns only of restarts, not of silence, so ``--unreachable 1``
+  is stuck at once: a replica cut off for good stays in the chain.  A
+  failure detector that suspects silent replicas would answer availability.
 * Reads are not modelled; a read at the tail would be a handler of the
   tail answering from its log, and ``tail_complete`` is what it checks.
 """
