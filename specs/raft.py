@@ -21,6 +21,24 @@ What reaches stable storage when, by parameter ``fsync``:
     disk, and the leader counts its own unsynced entry in the majority.
 ``never``
     nothing is fsynced.
+``parallel``
+    the thesis's §10.2.1 (Ongaro, "Consensus: Bridging Theory and Practice",
+    2014): the leader sends a new entry to its followers at once and writes
+    it to its own disk in parallel (the ``flush_log`` step); it counts
+    itself toward the majority only for entries its disk holds, so it may
+    commit with a majority of followers that excludes itself.  Followers,
+    and every term and vote, fsync before replying, as under ``always``.
+    Durable: an acknowledged entry is on the disk of a majority.
+
+``rejoin`` (under ``log_async`` or ``never``): ``immediate`` (Figure 2:
+carry on after a restart); ``abstain``: a restarted server neither stands,
+votes nor acknowledges entries until a leader of a later term than its own
+at the restart has sent it its log (a successful AppendEntries), as in
+Viewstamped Replication's recovery and ``quorum_log``'s ``rejoin=abstain``.
+That closes the loss below under one power loss, and with one server
+unreachable for good it is the seed's impossibility at n=1: a server that
+lost power (or might have) abstains, the other cannot be elected without
+its vote, and no write is acknowledged again (``check --unreachable 1``).
 
 A power loss keeps any prefix of each file's unsynced writes, so under
 ``log_async`` one follower of a majority can forget an entry it
@@ -404,6 +422,12 @@ class Raft(Protocol):
             "never-election_safety", "a server forgets its vote after a power loss and "
             "votes twice in one term", params=("fsync=never",),
             options=Options(only=("election_safety",))),
+        Counterexample(
+            "abstain-unreachable", "a restarted server abstains until a later leader "
+            "catches it up, and with another server unreachable no leader can be elected: "
+            "durable but stuck (availability half of the pair)",
+            params=("fsync=log_async", "rejoin=abstain", "terms=1"),
+            options=Options(writes=1, unreachable=1)),
     ]
 
     def __init__(
