@@ -66,11 +66,15 @@ tests/test_multi_paxos.py pins the verdicts):
 * ``fsync=always``: durable, exhaustively with two rounds (``ballots=2``).
 * ``fsync=never, rejoin=immediate``: a chosen, acknowledged write is lost,
   in 13 steps after the initial state, with one round per proposer
-  already: A leads round 1 with B's promise, write 1 is accepted by A and
-  B and acknowledged at slot 1; one of them loses power and with it its
-  promise and acceptance; C runs round 1 too (another proposer's ballot),
-  the amnesiac promises it with nothing accepted, C puts write 2 in slot 1
-  and the amnesiac accepts it: two writes acknowledged in one slot.
+  already.  A leads round 1 with B's promise, write 1 is accepted by A and
+  B and acknowledged at slot 1 (6 steps); one of them loses power and with
+  it its promise and acceptance (7); a leader of round 1 is elected again
+  without write 1 (3 steps) and gets write 2 accepted in slot 1 (3 more).
+  Either C runs round 1 and the amnesiac B promises it, having forgotten
+  A; or, as in the gallery's trace, the amnesiac A runs its own round 1
+  again and late answers to its first run complete it: C's Promise, sent
+  before C accepted write 1, and C's Accepted of round 1, slot 1, which A
+  now counts for write 2.  A proposer that forgets its ballots reuses them.
 * ``fsync=never, rejoin=pml``: durable exhaustively with one round per
   proposer (``ballots=1``), under one power loss and under two; with two
   rounds, no loss within 16 steps (the search was stopped after 900 s,
@@ -94,7 +98,7 @@ only the leader counts acceptances; the client writes through the leader
 only, and the leader runs one instance at a time (no pipelining).  Two
 reductions change no verdict (see ``successors``): a delivery that would
 change nothing is left undone, and once no power loss is left every file is
-taken as synced.
+taken as synced (so a trace shows every file synced after the power loss).
 """
 
 from __future__ import annotations
@@ -138,7 +142,7 @@ class Proposal(NamedTuple):
     accepted_by: frozenset[str]
 
     def __repr__(self) -> str:
-        return f"{self.slot}:{self.value} by {set(self.accepted_by) or '{}'}"
+        return f"{self.slot}:{self.value} by {{{', '.join(sorted(self.accepted_by))}}}"
 
 
 def pick(reported: frozenset[Instance], slot: int) -> int | None:
