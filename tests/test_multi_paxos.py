@@ -11,7 +11,7 @@ from collections import deque
 import pytest
 
 from modelcheck import explore
-from modelcheck.actors import Protocol, disk
+from modelcheck.actors import Protocol, Volatile, disk
 from modelcheck.actors.faults import FaultBudget
 from modelcheck.errors import SpecError
 from modelcheck.load import load
@@ -61,6 +61,31 @@ def test_pml_rejoin_is_durable_under_one_power_loss():
     # above needs its promise, so it cannot happen.
     assert explore(model("fsync=never", "rejoin=pml", "ballots=1"),
                    symmetry=True).verdict == "ok"
+
+
+class NotesRejoining(multi_paxos.Replica):
+    """The spec's replica, noting in memory that it has voted again."""
+
+    rejoined = Volatile(False)
+
+    def on_chosen(self, msg) -> None:
+        waiting = isinstance(self.rejoining, int)
+        super().on_chosen(msg)
+        if waiting and self.rejoining is None:
+            self.rejoined = True
+
+
+def test_pml_verdict_is_not_vacuous_a_restarted_replica_does_vote_again():
+    # A leads with B's promise and C loses power (4 steps, in some order),
+    # C asks and A answers (3), write 1 is accepted by B and chosen (3),
+    # and C is told (1): 11 steps.
+    watched = model("fsync=never", "rejoin=pml", "ballots=1", node=NotesRejoining)
+    shipped = watched.invariants
+    watched.invariants = lambda: {**shipped(), "nobody rejoins": lambda s: not any(
+        ns[0][-1] for ns in s[0])}
+    result = explore(watched, symmetry=True)
+    assert (result.verdict, result.property, len(result.path) - 1) == (
+        "violation", "nobody rejoins", 11)
 
 
 class RejoinsOnCatchUp(multi_paxos.Replica):
