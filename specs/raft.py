@@ -427,12 +427,6 @@ class Raft(Protocol):
             "never-election_safety", "a server forgets its vote after a power loss and "
             "votes twice in one term", params=("fsync=never",),
             options=Options(only=("election_safety",))),
-        Counterexample(
-            "abstain-unreachable", "a restarted server abstains until a later leader "
-            "catches it up, and with another server unreachable no leader can be elected: "
-            "durable but stuck (availability half of the pair)",
-            params=("fsync=log_async", "rejoin=abstain", "terms=1"),
-            options=Options(writes=1, unreachable=1)),
     ]
 
     def __init__(
