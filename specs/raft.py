@@ -21,6 +21,29 @@ What reaches stable storage when, by parameter ``fsync``:
     disk, and the leader counts its own unsynced entry in the majority.
 ``never``
     nothing is fsynced.
+``parallel``
+    the thesis's §10.2.1 (Ongaro, "Consensus: Bridging Theory and Practice",
+    2014): the leader sends a new entry to its followers at once and writes
+    it to its own disk in parallel (the ``flush_log`` step); it counts
+    itself toward the majority only for entries its disk holds, so it may
+    commit with a majority of followers that excludes itself.  Followers,
+    and every term and vote, fsync before replying, as under ``always``.
+    So an acknowledged entry is on the disk of a majority (checked
+    exhaustively with ``terms=1``; with two terms, no loss within 14 steps,
+    where counting the leader's unsynced entry loses one: see
+    tests/test_raft_variants.py).
+
+``rejoin`` (under ``log_async`` or ``never``): ``immediate`` (Figure 2:
+carry on after a restart); ``abstain``: a restarted server neither stands,
+votes nor acknowledges entries until a leader of a later term than its own
+at the restart has sent it its log (a successful AppendEntries), as in
+Viewstamped Replication's recovery and ``quorum_log``'s ``rejoin=abstain``.
+That closes the loss below under one power loss (no leader lacks an
+acknowledged write within 12 steps, where Figure 2's rejoin elects one in
+11; a bounded check), and with one server
+unreachable for good it is the seed's impossibility at n=1: a server that
+lost power (or might have) abstains, the other cannot be elected without
+its vote, and no write is acknowledged again (``check --unreachable 1``).
 
 A power loss keeps any prefix of each file's unsynced writes, so under
 ``log_async`` one follower of a majority can forget an entry it
@@ -119,7 +142,7 @@ class Server(Node):
     def persist(self) -> None:
         """Put what the ``fsync`` parameter says on stable storage."""
         match self.protocol.fsync:
-            case "always":
+            case "always" | "parallel":
                 self.fsync()
             case "log_async":
                 self.fsync("current_term", "voted_for")
@@ -203,7 +226,7 @@ class Server(Node):
         if self.role != "leader":
             return
         self.log.append(Entry(self.current_term, value))
-        self.persist()
+        self.persist_own_entry()
         self.replicate()
         self.advance_commit_index()  # a cluster of one commits at once
 
@@ -262,6 +285,7 @@ class Server(Node):
         last_new = msg.prev_log_index + len(msg.entries)
         self.commit_index = max(self.commit_index, min(msg.leader_commit, last_new))
         reply(True, last_new)
+        self.holds_leaders_log(msg)
 
     @on("AppendEntriesResponse")
     def on_append_entries_response(self, msg) -> None:
@@ -287,7 +311,7 @@ class Server(Node):
         matchIndex[i] >= N and log[N].term == currentTerm, set commitIndex = N
         (the leader's own log counts for itself).  Acknowledge the client's
         writes of this term that are now committed."""
-        stored = [len(self.log)] + [slot.index for slot in self.match_index]
+        stored = [self.stored_here()] + [slot.index for slot in self.match_index]
         for n in range(len(self.log), self.commit_index, -1):
             if self.term_at(n) != self.current_term:
                 break  # earlier entries commit only with one of this term
@@ -300,6 +324,90 @@ class Server(Node):
 
     def committed(self) -> tuple[int, ...]:
         return tuple(entry.value for entry in self.log[: self.commit_index])
+
+    # --- hooks for the variants below ------------------------------------------------
+
+    def persist_own_entry(self) -> None:
+        """The leader's write of a client's entry to its own log."""
+        self.persist()
+
+    def stored_here(self) -> int:
+        """How much of its log the leader counts itself as storing."""
+        return len(self.log)
+
+    def holds_leaders_log(self, msg) -> None:
+        """After a successful AppendEntries: this log now holds the sender's
+        whole log (a leader sends every entry from nextIndex on)."""
+
+
+class ParallelLeader(Server):
+    """``fsync=parallel``, the thesis's §10.2.1: the leader sends a new
+    entry to its followers at once and writes it to its own disk in
+    parallel (``flush_log``, a step of its own); it counts itself toward a
+    majority only for the entries its disk holds.  Followers fsync before
+    answering, as under ``always``."""
+
+    #: Leaders: how much of the log is on disk.  A new leader's whole log is:
+    #: it fsynced everything when it stood, and a candidate appends nothing.
+    flushed = Volatile(0)
+
+    def persist_own_entry(self) -> None:
+        """Nothing yet: ``flush_log`` writes it, in parallel with replication."""
+
+    def stored_here(self) -> int:
+        return self.flushed
+
+    @timeout
+    def flush_log(self) -> None:
+        if self.role == "leader" and self.flushed < len(self.log):
+            self.fsync("log")
+            self.flushed = len(self.log)
+            self.advance_commit_index()
+
+    def become_leader_if_elected(self) -> None:
+        was = self.role
+        super().become_leader_if_elected()
+        if self.role == "leader" and was != "leader":
+            self.flushed = len(self.log)
+
+    def become_follower(self) -> None:
+        super().become_follower()
+        self.flushed = 0
+
+
+class Abstaining(Server):
+    """``rejoin=abstain``: a restarted server, which may have lost entries it
+    acknowledged, neither stands, votes nor acknowledges entries until a
+    leader of a later term than its own at the restart has sent it its log
+    (compare quorum_log's ``rejoin=abstain``)."""
+
+    #: The term at the last restart, until a later leader has caught this
+    #: server up; None once it has (or if it never restarted).
+    abstaining_since = Volatile(None)
+
+    def on_restart(self) -> None:
+        self.abstaining_since = self.current_term
+
+    @timeout
+    def election_timeout(self) -> None:
+        if self.abstaining_since is None:
+            super().election_timeout()
+
+    @on("RequestVote")
+    def on_request_vote(self, msg) -> None:
+        if self.abstaining_since is None:
+            super().on_request_vote(msg)
+        else:
+            self.observe_term(msg.term)  # learns the term, grants nothing
+
+    @on("AppendEntries")
+    def on_append_entries(self, msg) -> None:
+        if self.abstaining_since is None or msg.term > self.abstaining_since:
+            super().on_append_entries(msg)
+        # else: a leader from before the restart; no answer is no acknowledgement
+
+    def holds_leaders_log(self, msg) -> None:
+        self.abstaining_since = None
 
 
 class Raft(Protocol):
@@ -325,13 +433,24 @@ class Raft(Protocol):
         self,
         nodes: int = 3,
         terms: int = 2,
-        fsync: Literal["always", "log_async", "never"] = "log_async",
+        fsync: Literal["always", "log_async", "never", "parallel"] = "log_async",
+        rejoin: Literal["immediate", "abstain"] = "immediate",
     ) -> None:
         super().__init__(nodes)
         if terms < 1:
             raise ValueError("terms must be at least 1")
+        if rejoin == "abstain" and fsync in ("always", "parallel"):
+            raise ValueError(
+                f"rejoin=abstain: under fsync={fsync} a restart loses nothing acknowledged, "
+                "so there is nothing to rejoin from: use rejoin=immediate")
         self.terms = terms
         self.fsync = fsync
+        self.rejoin = rejoin
+        # The variants' servers are subclasses; Figure 2's is Server.
+        if fsync == "parallel":
+            self.node = ParallelLeader
+        elif rejoin == "abstain":
+            self.node = Abstaining
 
     def recovery(self) -> Raft:
         """Two more terms for recovering: one election may split the vote
