@@ -436,21 +436,22 @@ class Raft(Protocol):
         fsync: Literal["always", "log_async", "never", "parallel"] = "log_async",
         rejoin: Literal["immediate", "abstain"] = "immediate",
     ) -> None:
-        super().__init__(nodes)
         if terms < 1:
             raise ValueError("terms must be at least 1")
         if rejoin == "abstain" and fsync in ("always", "parallel"):
             raise ValueError(
                 f"rejoin=abstain: under fsync={fsync} a restart loses nothing acknowledged, "
                 "so there is nothing to rejoin from: use rejoin=immediate")
-        self.terms = terms
-        self.fsync = fsync
-        self.rejoin = rejoin
-        # The variants' servers are subclasses; Figure 2's is Server.
+        # The variants' servers are subclasses; Figure 2's is Server.  Chosen
+        # before super().__init__, which lays the nodes out with this class.
         if fsync == "parallel":
             self.node = ParallelLeader
         elif rejoin == "abstain":
             self.node = Abstaining
+        super().__init__(nodes)
+        self.terms = terms
+        self.fsync = fsync
+        self.rejoin = rejoin
 
     def recovery(self) -> Raft:
         """Two more terms for recovering: one election may split the vote

@@ -24,8 +24,9 @@ SPEC = load("multi_paxos")
 
 def model(*params, node=None, faults=None):
     built = SPEC.build(SPEC.resolve(list(params)))
-    if node is not None:
+    if node is not None:  # every replica of the run is of this class
         built.node = node
+        built.node_classes = (node,) * len(built.node_names)
     if faults is not None:
         built.configure(faults=FaultBudget.parse(faults))
     return built

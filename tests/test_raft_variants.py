@@ -26,8 +26,9 @@ def model(*params, node=None, extra=None):
     """Raft with ``params``, optionally another server class and one more
     invariant ``extra(model, state) -> bool`` named ``extra``."""
     built = RAFT.build(RAFT.resolve(list(params)))
-    if node is not None:
+    if node is not None:  # every server of the run is of the mutant class
         built.node = node
+        built.node_classes = (node,) * len(built.node_names)
     if extra is not None:
         shipped = built.invariants
         built.invariants = lambda: {**shipped(), "extra": lambda s: extra(built, s)}

@@ -199,7 +199,9 @@ class Protocol(Model):
             if counts:
                 raise SpecError(f"{inspect.getsourcefile(cls)}: {cls.__name__} gives node "
                                 f"counts by role ({counts}) but declares no roles = {{...}}")
-            layout = single(getattr(cls, "node", None), nodes)
+            # self, not cls: a spec may pick its node class per instance before
+            # calling super().__init__ (Raft's variants do).
+            layout = single(getattr(self, "node", None), nodes)
         else:
             layout = lay_out(f"{inspect.getsourcefile(cls)}: {cls.__name__}", cls.roles,
                              nodes, counts)
