@@ -20,6 +20,7 @@ from typing import Any
 
 from modelcheck.actors import Protocol
 from modelcheck.actors import disk
+from modelcheck.actors.stops import is_stopped
 from modelcheck.errors import SpecError
 from modelcheck.load import load, shipped
 from modelcheck.render import sequence_chart
@@ -297,7 +298,7 @@ def _actor_view(model: Protocol, state: Any, before: Any | None) -> dict[str, An
     durable = [f.name for f in model.node._durable_fields]
     shown_nodes = []
     for i, name in enumerate(model.node_names):
-        (memory, files), (old_memory, old_files) = nodes[i], old[0][i]
+        (memory, files), (old_memory, old_files) = nodes[i][:2], old[0][i][:2]
         fields = [{"name": f, "value": show(v), "durable": False, "unsynced": False,
                    "may_revert_to": [], "changed": v != old_v}
                   for f, v, old_v in zip(volatile, memory, old_memory)]
@@ -306,7 +307,13 @@ def _actor_view(model: Protocol, state: Any, before: Any | None) -> dict[str, An
                     "may_revert_to": [show(v) for v in file[:-1]],
                     "changed": file != old_file}
                    for f, file, old_file in zip(durable, files, old_files)]
-        shown_nodes.append({"name": name, "isolated": name in isolated, "fields": fields})
+        ghosts = [f.name for f in model.node._ghost_fields]
+        fields += [{"name": f, "value": show(v), "durable": False, "unsynced": False,
+                    "may_revert_to": [], "changed": v != old_v, "ghost": True}
+                   for f, v, old_v in zip(ghosts, memory[len(volatile):],
+                                          old_memory[len(volatile):])]
+        shown_nodes.append({"name": name, "isolated": name in isolated, "fields": fields,
+                            "stopped": is_stopped(nodes[i])})
     new_messages = Counter(bag) - Counter(old[1])
     messages = []
     for m in bag:
