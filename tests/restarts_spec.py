@@ -34,14 +34,20 @@ class Restarts(Protocol):
     default_writes = 0
     default_faults = "crash=1"
 
-    def __init__(self, nodes: int = 2, assumed: bool = False, watch: bool = True) -> None:
+    def __init__(self, nodes: int = 2, assumed: bool = False, frozen: bool = False,
+                 watch: bool = True) -> None:
         super().__init__(nodes)
         self.assumed = assumed
+        self.frozen = frozen
         self.watch = watch
 
     @assume
     def one_restart_in_all(self, world):
         return not self.assumed or sum(n.restarts for n in world.nodes.values()) <= 1
+
+    @assume
+    def nothing_written(self, world):
+        return not self.frozen or not any(n.log for n in world.nodes.values())
 
     @invariant
     def nobody_greeted(self, world):
