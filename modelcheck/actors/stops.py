@@ -41,6 +41,8 @@ def is_stopped(node: tuple[Any, ...]) -> bool:
 
 def stopped(names: Sequence[str], nodes: Sequence[tuple[Any, ...]]) -> frozenset[str]:
     """The names of the stopped nodes."""
+    if all(len(node) == 2 for node in nodes):  # the common case, on every step
+        return frozenset()
     return frozenset(name for name, node in zip(names, nodes) if is_stopped(node))
 
 
