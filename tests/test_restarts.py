@@ -149,3 +149,15 @@ def test_fewest_faults_counts_a_stop():
                                    only=("nobody_greeted",)))
     labels = [str(step.action) for step in report.steps[1:]]
     assert len(labels) == 2 and "crashes" in labels[0]
+
+
+def test_the_explorer_marks_ghosts_and_stopped_nodes():
+    from modelcheck.explorer.session import ModelChoice, Session
+    session = Session(ModelChoice(SPEC, (), faults="stop=1,crash=1"), SPEC)
+    start = next(session.model.initial_states())
+    stop_a = next(i for i, (a, _) in enumerate(session.model.successors(start))
+                  if a.kind == "stop" and a.node == "A")
+    nodes = {n["name"]: n for n in session.view([stop_a])["state"]["nodes"]}
+    assert nodes["A"]["stopped"] and not nodes["B"]["stopped"]
+    ghosts = [f["name"] for f in nodes["A"]["fields"] if f.get("ghost")]
+    assert ghosts == ["restarts"]
