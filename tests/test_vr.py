@@ -125,3 +125,17 @@ def test_without_a_crash_both_keep_every_write():
     a, b = explore(plain), explore(fixed)
     assert a.verdict == b.verdict == "ok"
     assert a.stats.distinct_states == b.stats.distinct_states
+
+
+#: The attack as the explorer's path (README links it: `modelcheck explore
+#: vr`, then #/spec=vr&path=...).
+EXPLORER_PATH = "0.5.0.2.0.2.1.8.1.4.0.1.6.1.2.3.3"
+
+
+def test_the_readme_explorer_path_is_the_attack():
+    from modelcheck.explorer.session import ModelChoice, Session
+    session = Session(ModelChoice("vr"), "vr")
+    view = session.view([int(i) for i in EXPLORER_PATH.split(".")])
+    broken = [p["name"] for p in view["properties"] if not p["holds"]]
+    assert broken == ["commits_survive_view_changes"]
+    assert view["labels"][-1] == "C → B  StartViewChange(view=1)"
