@@ -36,7 +36,7 @@ from modelcheck.validate import find_mutable
 if TYPE_CHECKING:
     from modelcheck.actors.protocol import Protocol
 
-#: A node's immutable state: (volatile values, disk files).
+#: A node's immutable state: (memory: volatile values then ghost values, disk files).
 NodeState = tuple[tuple[Any, ...], tuple[disk.File, ...]]
 
 

@@ -2,7 +2,8 @@
 
 The global state is the tuple ``(nodes, network, isolated, client, used, shared)``:
 
-* ``nodes``    one NodeState per node, in name order;
+* ``nodes``    one NodeState per node, in name order (a stopped node's
+               ends with ``stops.STOPPED``);
 * ``network``  the bag of messages in flight (a sorted tuple);
 * ``isolated`` the set of nodes cut off from the rest and from the client;
 * ``client``   ``(next_write, acked)``: the next value the client will write
@@ -13,7 +14,9 @@ The global state is the tuple ``(nodes, network, isolated, client, used, shared)
 
 Every step is one of: deliver a message, fire a node's timeout, the client
 writes to a node, one of the protocol's atomic ``@step`` methods, or a fault
-(crash, power loss, partition, heal, drop, duplicate) within the budget.
+(crash, power loss, partition, heal, drop, duplicate, stop) within the budget;
+less the steps a stopped node cannot take and those that leave the model
+(``@assume``).
 """
 
 from __future__ import annotations
