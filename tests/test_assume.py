@@ -84,3 +84,14 @@ def test_an_assumption_with_the_wrong_parameters_is_refused(tmp_path):
     result = CliRunner().invoke(main, ["check", str(spec)])
     assert result.exit_code == 2
     assert "an @assume method, called as bad(self, world)" in result.output
+
+
+def test_verify_symmetry_catches_an_assumption_that_reads_names(tmp_path):
+    # "A never restarts" keeps B's restart but not A's: the reachable set is
+    # no longer closed under renaming, and the reduced search overcounts.
+    spec = tmp_path / "named.py"
+    spec.write_text(textwrap.dedent(BROKEN).replace("def bad", "def a_only").format(
+        body="return world.nodes['A'].restarts == 0"))
+    result = CliRunner().invoke(main, ["check", str(spec), "-p", "watch=false",
+                                       "--verify-symmetry"])
+    assert result.exit_code == 1 and "symmetry is NOT sound" in result.output
