@@ -53,9 +53,10 @@ takes C's old DOVIEWCHANGE with its own and starts view 1 without the
 write: C's words from before its crash and after it were counted in
 quorums that should have intersected (``commits_survive_view_changes``, 18
 steps).  That run is derived by hand and replayed in tests/test_vr.py (and
-in the explorer, path in the README): breadth-first search finds no loss
-within 14 steps (809,887 states) but cannot reach 18 in minutes, and
-random runs (``simulate``) did not hit it.  With crash vectors the stale
+in the explorer, path in the README); breadth-first search confirms 18 is
+the fewest (2,009,892 states, 24 minutes on a loaded machine with
+``--store fingerprint``: too long for the gallery, which searches every
+entry again), and random runs (``simulate``) did not hit it.  With crash vectors the stale
 messages are refused (tests/test_vr.py); exhaustive verdicts by budget are
 in the README (bench/vr.py).
 
@@ -367,8 +368,8 @@ class VR(Protocol):
     default_writes = 1
     default_faults = "crash=2"
     # No gallery entry: the gallery (and its staleness test) searches every
-    # entry again, and the published loss is 18 steps deep, out of the
-    # exhaustive search's reach in minutes; tests/test_vr.py replays it.
+    # entry again, and the published loss takes a 24-minute search;
+    # tests/test_vr.py replays it.
 
     def __init__(
         self,
