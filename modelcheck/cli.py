@@ -192,6 +192,11 @@ def main() -> None:
     "for good, from every reachable state, the others can still get a new write "
     "acknowledged without faults. Reports the verdict pair (safety, availability).",
 )
+@click.option(
+    "--ghosts", is_flag=True,
+    help="Actor specs: show ghost fields (bookkeeping for properties) in the trace, "
+    "JSON and --diagram.",
+)
 @click.option("--debug", is_flag=True, help="Show Python tracebacks for spec errors.")
 @_stop_on_signals
 def check(
@@ -221,6 +226,7 @@ def check(
     backend: str,
     address: str | None,
     unreachable: int | None,
+    ghosts: bool,
     debug: bool,
 ) -> None:
     """Check every reachable state of SPEC.
@@ -238,7 +244,7 @@ def check(
     progress = ProgressLine(quiet=quiet)
     options = Options(writes, faults, minimize, max_depth, max_states, time_limit, deadlock,
                       symmetry, only, store, memory, checkpoint, checkpoint_every, workers,
-                      backend, address, unreachable)
+                      backend, address, unreachable, ghosts)
     if verify_symmetry:
         _verify_symmetry(spec, params, options, debug)
     try:
@@ -380,12 +386,15 @@ def _verify_symmetry(spec: str, params: tuple[str, ...], options: Options, debug
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
 @click.option("--diagram", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
               help="Draw the counterexample as a message sequence chart (.svg, .png or .dot).")
+@click.option("--ghosts", is_flag=True,
+              help="Actor specs: show ghost fields in the trace, JSON and --diagram.")
 @click.option("--debug", is_flag=True, help="Show Python tracebacks for spec errors.")
 @_stop_on_signals
 def simulate_command(
     spec: str, params: tuple[str, ...], seed: int, runs: int | None,
     time_limit: float | None, max_depth: int, workers: int, only: tuple[str, ...],
-    writes: int | None, faults: str | None, as_json: bool, diagram: Path | None, debug: bool,
+    writes: int | None, faults: str | None, as_json: bool, diagram: Path | None,
+    ghosts: bool, debug: bool,
 ) -> None:
     """Look for violations of SPEC's invariants by random runs.
 
@@ -404,7 +413,7 @@ def simulate_command(
     if runs is None and time_limit is None:
         runs = 1000
     settings = Settings(seed, runs, time_limit, max_depth, workers)
-    options = Options(writes=writes, faults=faults, only=only)
+    options = Options(writes=writes, faults=faults, only=only, ghosts=ghosts)
     try:
         if diagram is not None:
             check_format(diagram)

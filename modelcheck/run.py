@@ -60,6 +60,8 @@ class Options:
     #: Actor specs: also judge availability with this many nodes
     #: unreachable (modelcheck.available); None: do not.
     unreachable: int | None = None
+    #: Actor specs: show ghost fields in traces, JSON and charts.
+    ghosts: bool = False
 
     def command_line(self) -> list[str]:
         """These options as ``modelcheck check`` arguments."""
@@ -74,6 +76,8 @@ class Options:
             args += ["--only", name]
         if self.unreachable is not None:
             args += ["--unreachable", str(self.unreachable)]
+        if self.ghosts:
+            args.append("--ghosts")
         return args
 
 
@@ -86,10 +90,12 @@ def build(spec: str, params: Sequence[str], options: Options) -> tuple[str, Mode
         model.check_setup()
         faults = FaultBudget.parse(options.faults) if options.faults is not None else None
         model.configure(options.writes, faults)
+        model.show_ghosts = options.ghosts
         values = {**values, "writes": model.writes, "faults": str(model.faults)}
-    elif options.writes is not None or options.faults is not None or options.minimize != "steps":
+    elif (options.writes is not None or options.faults is not None
+          or options.minimize != "steps" or options.ghosts):
         raise SpecError(
-            f"{loaded.name} is a Model-level spec: --writes, --faults and --minimize "
+            f"{loaded.name} is a Model-level spec: --writes, --faults, --minimize and --ghosts "
             "apply to actor specs (modelcheck.actors.Protocol)"
         )
     return loaded.name, model, values

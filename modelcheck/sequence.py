@@ -44,7 +44,7 @@ MESSAGE_COLOUR = "#1f5fbf"
 HIGHLIGHT_COLOUR = "#b00000"
 FILL = {
     "start": "#f4f4f4", "deliver": "#eef5ff", "timeout": "#fff8dc", "write": "#fff8dc",
-    "step": "#f1e8fb", "power_loss": "#f8c4c4", "crash": "#fbd7a8",
+    "step": "#f1e8fb", "power_loss": "#f8c4c4", "crash": "#fbd7a8", "stop": "#d0d0d0",
     "drop": "#eeeeee", "duplicate": "#eeeeee", "ack": "#d9f0d3", "changed": "white",
 }
 
@@ -405,6 +405,8 @@ def _head(step: dict[str, Any]) -> list[str]:
         return [f"{glyphs.POWER_LOSS} power loss", step.get("detail") or ""]
     if kind == "crash":
         return [f"{glyphs.CRASH} crash (kill -9)", "memory lost, disk kept"]
+    if kind == "stop":
+        return [f"{glyphs.STOP} stops for good"]
     if kind in ("drop", "duplicate"):
         msg = step["message"]
         verb = "lost" if kind == "drop" else "duplicated"

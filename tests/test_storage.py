@@ -159,16 +159,17 @@ def test_fault_budget_is_never_exceeded():
     protocol = Group(nodes=2)
     limits = dict(zip(FAULT_KINDS, protocol.faults.limits()))
     states = reachable(protocol)
-    assert all(s[4] == (0,) * 5 for s in protocol.initial_states())
+    kinds = len(FAULT_KINDS)
+    assert all(s[4] == (0,) * kinds for s in protocol.initial_states())
     for s in states:
         for action, t in protocol.successors(s):
-            spent = [t[4][k] - s[4][k] for k in range(5)]
+            spent = [t[4][k] - s[4][k] for k in range(kinds)]
             if action.kind in FAULT_KINDS:
                 kind = FAULT_KINDS.index(action.kind)
-                assert spent == [int(k == kind) for k in range(5)]
+                assert spent == [int(k == kind) for k in range(kinds)]
                 assert t[4][kind] <= limits[action.kind]
             else:
-                assert spent == [0] * 5
+                assert spent == [0] * kinds
     # Every kind was actually used up somewhere.
     for kind, limit in limits.items():
         assert any(s[4][FAULT_KINDS.index(kind)] == limit for s in states)
@@ -213,7 +214,8 @@ def test_drop_and_duplicate():
 
 
 def test_budget_parsing():
-    assert FaultBudget.parse("power_loss=1,crash=2").limits() == (1, 2, 0, 0, 0)
+    assert FaultBudget.parse("power_loss=1,crash=2").limits() == (1, 2, 0, 0, 0, 0)
+    assert FaultBudget.parse("stop=1").limits() == (0, 0, 0, 0, 0, 1)
     assert str(FaultBudget.parse("partition=2")) == "partition=2"
     for bad in ["nonsense=1", "crash=x", "crash=-1"]:
         with pytest.raises(Exception) as err:

@@ -5,12 +5,13 @@ semantics, the client and the fault budget, and compiles all of it into a
 ``modelcheck.Model``.
 """
 
+from modelcheck.actors.assume import assume
 from modelcheck.actors.faults import FaultBudget
 from modelcheck.actors.network import Message
-from modelcheck.actors.node import Durable, DurableLog, Node, Volatile, on, timeout
+from modelcheck.actors.node import Durable, DurableLog, Ghost, Node, Volatile, on, timeout
 from modelcheck.actors.protocol import Action, Protocol, World
 
 __all__ = [
-    "Action", "Durable", "DurableLog", "FaultBudget", "Message", "Node", "Protocol",
-    "Volatile", "World", "on", "timeout",
+    "Action", "Durable", "DurableLog", "FaultBudget", "Ghost", "Message", "Node", "Protocol",
+    "Volatile", "World", "assume", "on", "timeout",
 ]

@@ -24,6 +24,8 @@ class FaultBudget:
     drop: int = 0
     #: deliver one message twice
     duplicate: int = 0
+    #: a node halts for good (modelcheck.actors.stops)
+    stop: int = 0
 
     @classmethod
     def kinds(cls) -> tuple[str, ...]:

@@ -36,7 +36,7 @@ from modelcheck.validate import find_mutable
 if TYPE_CHECKING:
     from modelcheck.actors.protocol import Protocol
 
-#: A node's immutable state: (volatile values, disk files).
+#: A node's immutable state: (memory: volatile values then ghost values, disk files).
 NodeState = tuple[tuple[Any, ...], tuple[disk.File, ...]]
 
 
@@ -52,8 +52,8 @@ class Field:
         self.name = name
 
 
-class Volatile(Field):
-    """A field kept in memory: back to its default after any crash."""
+class _InMemory(Field):
+    """A field held in the node's memory tuple: volatile values, then ghosts."""
 
     def __get__(self, node: Node | None, owner: type) -> Any:
         if node is None:
@@ -63,6 +63,22 @@ class Volatile(Field):
     def __set__(self, node: Node, value: Any) -> None:
         node._check_writable()
         node._volatile[self.index] = value
+
+
+class Volatile(_InMemory):
+    """A field kept in memory: back to its default after any crash."""
+
+
+class Ghost(_InMemory):
+    """Bookkeeping for properties, outside the modelled system.
+
+    A ghost field survives every fault (crash, power loss, stop) and is
+    never written to disk, so it costs no fsync and no power-loss branch.
+    It is part of the state (properties and ``committed()`` read it, and
+    two states that differ only in a ghost are two states), but traces,
+    JSON and charts leave it out unless asked (``--ghosts``): it is the
+    observer's memory, not the node's.  Handlers may write it.
+    """
 
 
 class Durable(Field):
@@ -191,6 +207,7 @@ class Node:
 
     # Filled in per subclass by __init_subclass__.
     _volatile_fields: tuple[Volatile, ...] = ()
+    _ghost_fields: tuple[Ghost, ...] = ()
     _durable_fields: tuple[Durable, ...] = ()
     _receivers: dict[str, str] = {}
     _label_fields: dict[str, tuple[str, ...]] = {}
@@ -207,6 +224,7 @@ class Node:
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         volatile: dict[str, Volatile] = {}
+        ghosts: dict[str, Ghost] = {}
         durable: dict[str, Durable] = {}
         receivers: dict[str, str] = {}
         label_fields: dict[str, tuple[str, ...]] = {}
@@ -215,6 +233,8 @@ class Node:
             for name, value in vars(klass).items():
                 if isinstance(value, Durable):
                     durable[name] = value
+                elif isinstance(value, Ghost):
+                    ghosts[name] = value
                 elif isinstance(value, Volatile):
                     volatile[name] = value
                 elif (kind := getattr(value, "__modelcheck_receives__", None)) is not None:
@@ -232,11 +252,14 @@ class Node:
                     check_parameters(klass, name, value, "a @timeout", ())
                 elif name in _HOOKS and callable(value):
                     check_parameters(klass, name, value, _HOOKS[name][0], _HOOKS[name][1])
-        for i, field in enumerate(volatile.values()):
+        # Ghosts follow the volatile values in the memory tuple, so code that
+        # zips the volatile fields with it never meets them.
+        for i, field in enumerate((*volatile.values(), *ghosts.values())):
             field.index = i
         for i, field in enumerate(durable.values()):
             field.index = i
         cls._volatile_fields = tuple(volatile.values())
+        cls._ghost_fields = tuple(ghosts.values())
         cls._durable_fields = tuple(durable.values())
         cls._receivers = receivers
         cls._label_fields = label_fields
@@ -336,7 +359,8 @@ class Node:
             node._volatile = list(state[0])
             node._files = list(state[1])
         else:
-            node._volatile = _ReadNoting(state[0], cls._volatile_fields, reads)
+            node._volatile = _ReadNoting(state[0], cls._volatile_fields + cls._ghost_fields,
+                                         reads)
             node._files = _ReadNoting(state[1], cls._durable_fields, reads)
         node._outbox = []
         node._acks = []
@@ -356,9 +380,16 @@ class Node:
     @classmethod
     def _initial(cls) -> NodeState:
         return (
-            tuple(f.default for f in cls._volatile_fields),
+            tuple(f.default for f in (*cls._volatile_fields, *cls._ghost_fields)),
             tuple(disk.fresh(f.default) for f in cls._durable_fields),
         )
+
+    @classmethod
+    def _restarted_memory(cls, memory: tuple[Any, ...]) -> tuple[Any, ...]:
+        """The memory tuple after a restart: volatile fields back to their
+        defaults, ghosts as they were."""
+        kept = len(cls._volatile_fields)
+        return tuple(f.default for f in cls._volatile_fields) + memory[kept:]
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name}>"

@@ -2,7 +2,8 @@
 
 The global state is the tuple ``(nodes, network, isolated, client, used, shared)``:
 
-* ``nodes``    one NodeState per node, in layout order (modelcheck.actors.roles);
+* ``nodes``    one NodeState per node, in layout order (modelcheck.actors.roles;
+               a stopped node's ends with ``stops.STOPPED``);
 * ``network``  the messages in flight, a sorted tuple (modelcheck.actors.links);
 * ``isolated`` the set of nodes cut off from the rest and from the client;
 * ``client``   ``(next_write, acked)``: the next value the client will write
@@ -13,7 +14,9 @@ The global state is the tuple ``(nodes, network, isolated, client, used, shared)
 
 Every step is one of: deliver a message, fire a node's timeout, the client
 writes to a node, one of the protocol's atomic ``@step`` methods, or a fault
-(crash, power loss, partition, heal, drop, duplicate) within the budget.
+(crash, power loss, partition, heal, drop, duplicate, stop) within the budget;
+less the steps a stopped node cannot take and those that leave the model
+(``@assume``).
 """
 
 from __future__ import annotations
@@ -28,7 +31,8 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from modelcheck import glyphs
-from modelcheck.actors import disk
+from modelcheck.actors import disk, stops
+from modelcheck.actors.assume import assumptions_of, broken
 from modelcheck.actors.cluster import Cluster, steps_of
 from modelcheck.actors.symmetry import NodeSymmetry
 from modelcheck.actors.faults import FaultBudget
@@ -45,7 +49,7 @@ from modelcheck.validate import find_mutable
 GlobalState = tuple[
     tuple[NodeState, ...], Bag, frozenset, tuple[int, frozenset], tuple[int, ...], Any
 ]
-POWER_LOSS, CRASH, PARTITION, DROP, DUPLICATE = range(5)
+POWER_LOSS, CRASH, PARTITION, DROP, DUPLICATE, STOP = range(6)
 FAULT_KINDS = FaultBudget.kinds()
 _ATOMIC = frozenset({int, str, bool, type(None)})
 
@@ -140,6 +144,8 @@ class Action(NamedTuple):
                         "memory lost, disk kept")
             case "power_loss":
                 return f"{glyphs.POWER_LOSS} {self.node} power loss and restart: {self.detail}"
+            case "stop":
+                return f"{glyphs.STOP} {self.node} stops for good"
             case "partition":
                 return f"{glyphs.PARTITION} partition {self.detail}"
             case "heal":
@@ -163,6 +169,8 @@ class World:
         self.isolated = isolated
         self.acked = client[1]
         self.shared = shared
+        #: The nodes stopped for good (``--faults stop=N``).
+        self.stopped = stops.stopped(protocol.node_names, nodes)
 
 
 class Protocol(Model):
@@ -192,6 +200,8 @@ class Protocol(Model):
     default_faults = "power_loss=1"
     #: How traces title the shared state.
     shared_name = "shared"
+    #: Whether traces, JSON and charts show ghost fields (``--ghosts``).
+    show_ghosts = False
 
     def __init__(self, nodes: int = 3, **counts: int) -> None:
         cls = type(self)
@@ -215,6 +225,7 @@ class Protocol(Model):
         #: With --minimize faults: the most fault events of any kind together.
         self.max_total_faults: int | None = None
         self._steps = steps_of(type(self))
+        self._assumptions = assumptions_of(type(self))
 
     def check_setup(self) -> None:
         """Refuse a subclass that skipped ``super().__init__`` or names no node class."""
@@ -300,6 +311,9 @@ class Protocol(Model):
         for name, node in world.nodes.items():
             if name in unreachable:
                 continue
+            if name in world.stopped:
+                lines.append(f"{name}: stopped for good")
+                continue
             memory = ", ".join(f"{f.name}={show(getattr(node, f.name))}"
                                for f in node._volatile_fields)
             waiting = [f"its {m!r} to {m.dst} never arrives" for m in world.network
@@ -337,10 +351,27 @@ class Protocol(Model):
                 f"the start of node {name}", node, None, nodes[-1],
                 f"Give the fields of {cls.__name__} ({inspect.getsourcefile(cls)}) "
                 "immutable defaults and on_start values: tuples, frozensets")
-        yield (tuple(nodes), (), frozenset(), (1, frozenset()), (0,) * len(FAULT_KINDS),
-               self.initial_shared())
+        initial = (tuple(nodes), (), frozenset(), (1, frozenset()), (0,) * len(FAULT_KINDS),
+                   self.initial_shared())
+        if self._assumptions and (label := broken(self, self._assumptions,
+                                                  World(self, initial))) is not None:
+            raise SpecError(f"the initial state breaks the assumption {label}: the model "
+                            "has no behaviour at all")
+        yield initial
 
     def successors(self, s: GlobalState) -> Iterator[tuple[Action, GlobalState]]:
+        """Every step from ``s``, less those at stopped nodes and those that
+        leave the model (``@assume``)."""
+        moves = self._moves(s)
+        gone = stops.stopped(self.node_names, s[0])
+        if gone:
+            moves = ((a, nxt) for a, nxt in moves if stops.enabled(a, gone))
+        if self._assumptions:
+            moves = ((a, nxt) for a, nxt in moves
+                     if broken(self, self._assumptions, World(self, nxt)) is None)
+        return moves
+
+    def _moves(self, s: GlobalState) -> Iterator[tuple[Action, GlobalState]]:
         nodes, bag, isolated, client, used, shared = s
         links = self._links()
         classes = self.node_classes
@@ -402,6 +433,13 @@ class Protocol(Model):
                         Action("power_loss", name, detail=detail),
                         self._restart(s, i, synced, spend(POWER_LOSS)),
                     )
+
+        if may(STOP):
+            for i, name in enumerate(self.node_names):
+                if not suffers(classes[i], "stop"):
+                    continue
+                halted = nodes[:i] + (stops.halt(nodes[i]),) + nodes[i + 1 :]
+                yield Action("stop", name), (halted, bag, isolated, client, spend(STOP), shared)
 
         if may(PARTITION):
             cuttable = [n for n, c in zip(self.node_names, classes) if suffers(c, "partition")]
@@ -503,8 +541,9 @@ class Protocol(Model):
             check(s)
         finally:
             self._reads = None
-        names = list(dict.fromkeys(f.name for c in self._classes()
-                                   for f in (*c._volatile_fields, *c._durable_fields)))
+        names = list(dict.fromkeys(
+            f.name for c in self._classes()
+            for f in (*c._volatile_fields, *c._ghost_fields, *c._durable_fields)))
         # Durability always compares against the client's acknowledgements.
         client = ["acked"] if prop == "durability" else []
         return client + [name for name in names if name in reads]
@@ -572,6 +611,8 @@ class Protocol(Model):
         acked = client[1]
         acked_by = None
         for i, node in cluster._thawed.items():
+            if stops.is_stopped(nodes[i]):
+                continue  # a stopped process keeps nothing a step writes into it
             after = node._freeze()
             if after != nodes[i]:
                 self._check_fields(f"step {method} (about node {name}), on node {node.name},",
@@ -608,17 +649,23 @@ class Protocol(Model):
     ) -> GlobalState:
         nodes, bag, isolated, client, _used, shared = s
         cls = self.node_classes[i]
-        fresh_volatile = cls._initial()[0]
-        node = cls._thaw(self.node_names[i], self, (fresh_volatile, files), writable=True)
+        fresh_memory = cls._restarted_memory(nodes[i][0])
+        node = cls._thaw(self.node_names[i], self, (fresh_memory, files), writable=True)
         self._call(node, "on_start", ())
+        if node._outbox:
+            raise SpecError(f"node {node.name}: on_start may not send (it also runs before "
+                            "the first step): send from on_restart")
         self._call(node, "on_restart", ())
-        if node._outbox or node._acks:
-            raise SpecError(f"node {node.name}: on_start and on_restart may not send or acknowledge")
+        if node._acks:
+            raise SpecError(f"node {node.name}: on_start and on_restart may not acknowledge")
         after = node._freeze()
         self._check_fields(f"on_start and on_restart of node {node.name}", node,
-                           (fresh_volatile, files), after)
+                           (fresh_memory, files), after)
         new_nodes = nodes[:i] + (after,) + nodes[i + 1 :]
-        network = self._resolved_links.restart(bag, node.name)
+        # A restart resets the node's links (on TCP); what on_restart sends then
+        # goes into the network like any other message.
+        links = self._resolved_links
+        network = links.put(links.restart(bag, node.name), node._outbox)
         return (new_nodes, network, isolated, client, used, shared)
 
     def _check_fields(self, what: str, node: Node, before: NodeState | None,
@@ -627,7 +674,8 @@ class Protocol(Model):
         if before is None:
             before = ((None,) * len(after[0]), (None,) * len(after[1]))
         changed = [
-            (f.name, new) for f, old, new in zip(node._volatile_fields, before[0], after[0])
+            (f.name, new) for f, old, new in zip(
+                (*node._volatile_fields, *node._ghost_fields), before[0], after[0])
             if new is not old
         ]
         changed += [
@@ -682,10 +730,11 @@ class Protocol(Model):
     def describe_state(self, s: GlobalState) -> dict[str, Any]:
         nodes, bag, isolated, (next_write, acked), used, shared = s
         described: dict[str, Any] = {}
-        for name, cls, (volatile, files) in zip(self.node_names, self.node_classes, nodes):
-            fields: dict[str, Any] = dict(
-                zip((f.name for f in cls._volatile_fields), volatile)
-            )
+        for name, cls, (volatile, files, *_stopped) in zip(self.node_names,
+                                                           self.node_classes, nodes):
+            shown_memory = (*cls._volatile_fields,
+                            *(cls._ghost_fields if self.show_ghosts else ()))
+            fields: dict[str, Any] = dict(zip((f.name for f in shown_memory), volatile))
             for f, file in zip(cls._durable_fields, files):
                 text = show(disk.current(file))
                 if not disk.is_synced(file):

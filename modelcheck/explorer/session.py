@@ -20,6 +20,7 @@ from typing import Any
 
 from modelcheck.actors import Protocol
 from modelcheck.actors import disk
+from modelcheck.actors.stops import is_stopped
 from modelcheck.errors import SpecError
 from modelcheck.load import load, shipped
 from modelcheck.render import sequence_chart
@@ -295,9 +296,10 @@ def _actor_view(model: Protocol, state: Any, before: Any | None) -> dict[str, An
     shown_nodes = []
     for i, name in enumerate(model.node_names):
         # Field declarations are the node's class's (as Protocol.describe_state reads them).
-        volatile = [f.name for f in model.node_classes[i]._volatile_fields]
-        durable = [f.name for f in model.node_classes[i]._durable_fields]
-        (memory, files), (old_memory, old_files) = nodes[i], old[0][i]
+        cls = model.node_classes[i]
+        volatile = [f.name for f in cls._volatile_fields]
+        durable = [f.name for f in cls._durable_fields]
+        (memory, files), (old_memory, old_files) = nodes[i][:2], old[0][i][:2]
         fields = [{"name": f, "value": show(v), "durable": False, "unsynced": False,
                    "may_revert_to": [], "changed": v != old_v}
                   for f, v, old_v in zip(volatile, memory, old_memory)]
@@ -306,7 +308,13 @@ def _actor_view(model: Protocol, state: Any, before: Any | None) -> dict[str, An
                     "may_revert_to": [show(v) for v in file[:-1]],
                     "changed": file != old_file}
                    for f, file, old_file in zip(durable, files, old_files)]
-        shown_nodes.append({"name": name, "isolated": name in isolated, "fields": fields})
+        ghosts = [f.name for f in cls._ghost_fields]
+        fields += [{"name": f, "value": show(v), "durable": False, "unsynced": False,
+                    "may_revert_to": [], "changed": v != old_v, "ghost": True}
+                   for f, v, old_v in zip(ghosts, memory[len(volatile):],
+                                          old_memory[len(volatile):])]
+        shown_nodes.append({"name": name, "isolated": name in isolated, "fields": fields,
+                            "stopped": is_stopped(nodes[i])})
     new_messages = Counter(bag) - Counter(old[1])
     messages = []
     for m in bag:

@@ -195,8 +195,9 @@ function renderState(state) {
   }
   const nodes = el("div", { class: "nodes" });
   for (const node of state.nodes) {
-    const card = el("div", { class: "node" + (node.isolated ? " isolated" : ""), "data-node": node.name },
-      el("h3", {}, node.name, node.isolated ? el("span", { class: "tag" }, "cut off") : null));
+    const card = el("div", { class: "node" + (node.isolated ? " isolated" : "") + (node.stopped ? " stopped" : ""), "data-node": node.name },
+      el("h3", {}, node.name, node.isolated ? el("span", { class: "tag" }, "cut off") : null,
+        node.stopped ? el("span", { class: "tag" }, "stopped for good") : null));
     card.append(fieldTable(node.fields));
     nodes.append(card);
   }
@@ -240,7 +241,7 @@ function fieldTable(fields) {
       value.append(el("div", { class: "revert" }, `a power loss may leave ${f.may_revert_to.join(" or ")}`));
     }
     const name = el("td", { class: "name" }, f.name, f.durable ? el("span", { class: "disk", title: "a file on the node's disk (durable)" }, "disk") : null);
-    table.append(el("tr", { class: (f.changed ? "changed" : "") + (f.unsynced ? " has-unsynced" : ""), "data-field": f.name }, name, value));
+    table.append(el("tr", { class: (f.changed ? "changed" : "") + (f.unsynced ? " has-unsynced" : "") + (f.ghost ? " ghost" : ""), "data-field": f.name, ...(f.ghost ? { title: "a ghost field: bookkeeping for properties, kept through every fault" } : {}) }, name, value));
   }
   return table;
 }
