@@ -154,9 +154,8 @@ def explain(lin: Linearization, obj: SequentialObject, op: Op, result: Any,
     shown = " or ".join(sorted(obj.show_state(r) if op.kind == "read" else show(r)
                                for r in possible)) or "nothing"
     others = sorted(str(p) for p in lin.pending if p != op)
-    done = list(completed)
+    facts = list(completed) + ([f"{' and '.join(others)} still in flight"] if others else [])
     return (f"{op} returned {obj.show_state(result) if op.kind == 'read' else show(result)}, "
-            f"but no order of the operations explains it: "
-            + (f"after {', '.join(done)}" if done else "from the start")
-            + (f", with {', '.join(others)} still in flight" if others else "")
-            + f", every order consistent with them lets {op} return only {shown}")
+            "but no order of the operations explains it: "
+            + (f"given {'; '.join(facts)}, " if facts else "")
+            + f"{op} could only return {shown}")

@@ -150,7 +150,7 @@ def test_explanation_names_the_operations():
     text = linearizable.explain(lin, REGISTER, r(1), None, ["write 1 acknowledged"])
     assert text.startswith("read 1 returned empty, but no order of the operations explains it")
     assert "write 1 acknowledged" in text and "write 2 still in flight" in text
-    assert text.endswith("lets read 1 return only 1 or 2")
+    assert text.endswith("read 1 could only return 1 or 2")
     assert not linearizable.respond(lin, REGISTER, r(1), None).linearizable
 
 
