@@ -60,12 +60,16 @@ class Options:
     #: Actor specs: also judge availability with this many nodes
     #: unreachable (modelcheck.available); None: do not.
     unreachable: int | None = None
+    #: Actor specs with ``behaves_as``: how many reads the client issues.
+    reads: int | None = None
 
     def command_line(self) -> list[str]:
         """These options as ``modelcheck check`` arguments."""
         args = []
         if self.writes is not None:
             args += ["--writes", str(self.writes)]
+        if self.reads is not None:
+            args += ["--reads", str(self.reads)]
         if self.faults is not None:
             args += ["--faults", self.faults]
         if self.minimize != "steps":
@@ -85,11 +89,14 @@ def build(spec: str, params: Sequence[str], options: Options) -> tuple[str, Mode
     if isinstance(model, Protocol):
         model.check_setup()
         faults = FaultBudget.parse(options.faults) if options.faults is not None else None
-        model.configure(options.writes, faults)
-        values = {**values, "writes": model.writes, "faults": str(model.faults)}
-    elif options.writes is not None or options.faults is not None or options.minimize != "steps":
+        model.configure(options.writes, faults, options.reads)
+        values = {**values, "writes": model.writes,
+                  **({"reads": model.reads} if model.behaves_as is not None else {}),
+                  "faults": str(model.faults)}
+    elif (options.writes is not None or options.faults is not None
+          or options.minimize != "steps" or options.reads is not None):
         raise SpecError(
-            f"{loaded.name} is a Model-level spec: --writes, --faults and --minimize "
+            f"{loaded.name} is a Model-level spec: --writes, --reads, --faults and --minimize "
             "apply to actor specs (modelcheck.actors.Protocol)"
         )
     return loaded.name, model, values

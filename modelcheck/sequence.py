@@ -280,6 +280,8 @@ class _Chart:
         client_now, client_before = state.get(CLIENT, {}), before.get(CLIENT, {})
         if client_now != client_before and "acked" in client_now:
             line = f"acked {client_now['acked']}"
+            if "reads" in client_now:
+                line += f"; reads {client_now['reads']}"
             style = "highlight" if "acked" in self.highlight else None
             label = "".join(_line(part, style) for part in wrap(line, LANE_CHARS))
             cells[CLIENT] = (label, FILL["ack"], f"client after step {i}: {line}")
@@ -323,8 +325,8 @@ class _Chart:
             # the kind above its fields: a narrower label, a narrower gap
             label = arrow_label(msg, fields).replace(" ", "\n", 1)
             return {self._label_gap(msg["src"], msg["dst"]): (label, _full(msg))}
-        if kind == "write":
-            return {self.columns.index(step["node"]) - 1: (f"write {step['detail']}",
+        if kind in ("write", "read"):
+            return {self.columns.index(step["node"]) - 1: (f"{kind} {step['detail']}",
                                                           step["action"])}
         return {}
 
@@ -344,7 +346,7 @@ class _Chart:
             g.edge(f"r{sent}_{track}", f"r{i}_{track}", arrowhead="none", **line)
             g.edge(f"r{i}_{track}", f"r{i}_{label}", arrowhead="none", **line)
             g.edge(f"r{i}_{label}", f"r{i}_{dst}", **line)
-        elif kind == "write":
+        elif kind in ("write", "read"):
             b = self.columns.index(step["node"])
             line = {"color": "#555555", "constraint": "false", "tooltip": step["action"]}
             g.edge(f"r{i}_c0", f"r{i}_l{b - 1}", arrowhead="none", **line)

@@ -7,12 +7,14 @@ The global state is the tuple ``(nodes, network, isolated, client, used, shared)
 * ``isolated`` the set of nodes cut off from the rest and from the client;
 * ``client``   ``(next_write, acked)``: the next value the client will write
                and the frozenset of ``(value, position)`` acknowledgements;
+               with a third part, the history of reads and writes, when the
+               protocol declares ``behaves_as`` (see modelcheck.actors.client);
 * ``used``     how many faults of each kind have happened (FaultBudget order);
 * ``shared``   the state outside the nodes that the protocol's ``@step``
                methods keep (see modelcheck.actors.cluster), or None.
 
 Every step is one of: deliver a message, fire a node's timeout, the client
-writes to a node, one of the protocol's atomic ``@step`` methods, or a fault
+writes to or reads from a node, one of the protocol's atomic ``@step`` methods, or a fault
 (crash, power loss, partition, heal, drop, duplicate) within the budget.
 """
 
@@ -29,6 +31,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from modelcheck import glyphs
+from modelcheck.actors import client as client_ops
 from modelcheck.actors import disk
 from modelcheck.actors.cluster import Cluster, steps_of
 from modelcheck.actors.symmetry import NodeSymmetry
@@ -37,6 +40,7 @@ from modelcheck.actors.network import Bag, Message, connected, distinct, put, ta
 from modelcheck.actors.authoring import defined_at, returns_nothing
 from modelcheck.actors.node import LogView, Node, NodeState
 from modelcheck.errors import SpecError
+from modelcheck.linearizable import SequentialObject
 from modelcheck.model import Model
 from modelcheck.trace import show, shown
 from modelcheck.validate import find_mutable
@@ -117,7 +121,7 @@ class Action(NamedTuple):
         match self.kind:
             case "deliver":
                 return frozenset((self.message.src, self.message.dst))
-            case "timeout" | "write":
+            case "timeout" | "write" | "read":
                 return frozenset((self.node,))
             case "step":
                 return self.reaches
@@ -132,6 +136,8 @@ class Action(NamedTuple):
                 return f"{self.node}: {self.detail}"
             case "write":
                 return f"client → {self.node}  write {self.detail}"
+            case "read":
+                return f"client → {self.node}  read {self.detail}"
             case "step":
                 return f"{glyphs.STEP} {self.detail}"
             case "crash":
@@ -184,6 +190,12 @@ class Protocol(Model):
     default_faults = "power_loss=1"
     #: How traces title the shared state.
     shared_name = "shared"
+    #: The object the client sees (modelcheck.linearizable's Register() or
+    #: Log()): the client then reads too (``--reads``), keeps a history, and
+    #: ``linearizable`` and reads in ``durability`` are checked.
+    behaves_as: SequentialObject | None = None
+    #: Default for ``--reads``.
+    default_reads = 0
 
     def __init__(self, nodes: int = 3) -> None:
         if not 1 <= nodes <= 26:
@@ -192,6 +204,7 @@ class Protocol(Model):
         self.node_index = {name: i for i, name in enumerate(self.node_names)}
         self._symmetry = NodeSymmetry(self.node_names)
         self.writes = self.default_writes
+        self.reads = self.default_reads
         self.faults = FaultBudget.parse(self.default_faults)
         #: With --minimize faults: the most fault events of any kind together.
         self.max_total_faults: int | None = None
@@ -209,14 +222,34 @@ class Protocol(Model):
             raise SpecError(
                 f"{where}.__init__ does not call super().__init__(nodes): Protocol.__init__ "
                 "sets up the node names, the writes and the fault budget")
+        self._check_reads()
+
+    def _check_reads(self) -> None:
+        """Refuse reads that no object or no handler can serve."""
+        if not self.reads:
+            return
+        cls = type(self)
+        where = f"{inspect.getsourcefile(cls)}: {cls.__name__}"
+        if self.behaves_as is None:
+            raise SpecError(f"--reads {self.reads}: {where} does not say what object the "
+                            "client reads: set behaves_as = Register() or Log() (from "
+                            "modelcheck.linearizable) in the class body")
+        if not callable(getattr(self.node, "on_client_read", None)):
+            raise SpecError(f"--reads {self.reads}: {self.node.__name__} "
+                            f"({inspect.getsourcefile(self.node)}) has no "
+                            "on_client_read(self, op) to serve them")
 
     def configure(
         self, writes: int | None = None, faults: FaultBudget | None = None,
+        reads: int | None = None,
     ) -> None:
         if writes is not None:
             self.writes = writes
         if faults is not None:
             self.faults = faults
+        if reads is not None:
+            self.reads = reads
+            self._check_reads()
 
     # --- availability (see modelcheck.available) --------------------------------
 
@@ -269,9 +302,9 @@ class Protocol(Model):
         """How traces name a 1-based log position."""
         return f"position {position}"
 
-    def show_ack(self, value: Any, position: int) -> str:
+    def show_ack(self, value: Any, position: int | None) -> str:
         """An acknowledgement as the client's line in a trace shows it."""
-        return f"{show(value)}@{position}"
+        return show(value) if position is None else f"{show(value)}@{position}"
 
     # --- Model interface ---------------------------------------------------
 
@@ -287,7 +320,7 @@ class Protocol(Model):
                 f"the start of node {name}", node, None, nodes[-1],
                 f"Give the fields of {self.node.__name__} ({inspect.getsourcefile(self.node)}) "
                 "immutable defaults and on_start values: tuples, frozensets")
-        yield (tuple(nodes), (), frozenset(), (1, frozenset()), (0,) * len(FAULT_KINDS),
+        yield (tuple(nodes), (), frozenset(), client_ops.initial(self), (0,) * len(FAULT_KINDS),
                self.initial_shared())
 
     def successors(self, s: GlobalState) -> Iterator[tuple[Action, GlobalState]]:
@@ -321,16 +354,10 @@ class Protocol(Model):
                 if nxt is not None:
                     yield Action("timeout", name, detail=handler), nxt
 
-        next_write, acked = client
-        if next_write <= self.writes:
-            issued = (next_write + 1, acked)
-            for i, name in enumerate(self.node_names):
-                if name not in isolated:
-                    nxt = self._run(s, i, "on_client_write", (next_write,), bag, issued)
-                    # A node that ignores the request (not the leader) takes
-                    # no step: the client tries another node.
-                    if nxt is not None:
-                        yield Action("write", name, detail=str(next_write)), nxt
+        if client_ops.may_write(self, client):
+            yield from self._requests(s, "write", client[0], client_ops.issue_write(client))
+        if (read := client_ops.next_read(self, client)) is not None:
+            yield from self._requests(s, "read", read, client_ops.issue_read(client))
 
         for method in self._steps:
             for name in self.node_names:
@@ -365,8 +392,10 @@ class Protocol(Model):
 
     def invariants(self) -> dict[str, Callable[[GlobalState], bool]]:
         found: dict[str, Callable[[GlobalState], bool]] = {}
-        if self.node.committed is not Node.committed:
+        if self.node.committed is not Node.committed or self.behaves_as is not None:
             found["durability"] = lambda s: self.lost_write(s) is None
+        if self.behaves_as is not None:
+            found["linearizable"] = lambda s: s[3][2].broken is None
         found.update(self._on_world(super().invariants()))
         return found
 
@@ -394,11 +423,16 @@ class Protocol(Model):
 
     def lost_write(self, s: GlobalState) -> str | None:
         """Why an acknowledged write is lost in ``s``, or None if none is."""
-        nodes, _bag, _isolated, (_next, acked), _used, _shared = s
-        if not acked:
+        nodes, _bag, _isolated, client, _used, _shared = s
+        acked = client[1]
+        if len(client) > 2 and client[2].missed is not None:
+            return client[2].missed
+        if not acked or self.node.committed is Node.committed:
             return None
         by_position: dict[int, Any] = {}
         for value, position in sorted(acked, key=repr):
+            if position is None:
+                continue
             if position in by_position and by_position[position] != value:
                 return (
                     f"write {show(by_position[position])} and write {show(value)} were both "
@@ -445,7 +479,7 @@ class Protocol(Model):
             self._reads = None
         names = [f.name for f in (*self.node._volatile_fields, *self.node._durable_fields)]
         # Durability always compares against the client's acknowledgements.
-        client = ["acked"] if prop == "durability" else []
+        client = ["acked"] if prop == "durability" else ["reads"] if prop == "linearizable" else []
         return client + [name for name in names if name in reads]
 
     def label_fields(self) -> dict[str, tuple[str, ...]]:
@@ -454,6 +488,8 @@ class Protocol(Model):
     def explain(self, prop: str, s: GlobalState) -> str:
         if prop == "durability":
             return f"durability broken: {self.lost_write(s)}"
+        if prop == "linearizable":
+            return f"not linearizable: {s[3][2].broken}"
         return super().explain(prop, s)
 
     # --- running handlers -----------------------------------------------------
@@ -489,13 +525,24 @@ class Protocol(Model):
         after = node._freeze()
         if after != before:
             self._check_fields(f"handler {handler} of node {name}", node, before, after)
-        acked = client[1]
-        if node._acks and name not in isolated:
-            acked = acked | frozenset(node._acks)
-        if after == before and not node._outbox and acked is client[1] and bag is _bag:
+        heard = client
+        if name not in isolated:
+            heard = client_ops.hear(self, client, node._acks, node._responses, name)
+        if after == before and not node._outbox and heard is client and bag is _bag:
             return None
         new_nodes = nodes[:i] + (after,) + nodes[i + 1 :]
-        return (new_nodes, put(bag, node._outbox), isolated, (client[0], acked), used, shared)
+        return (new_nodes, put(bag, node._outbox), isolated, heard, used, shared)
+
+    def _requests(self, s: GlobalState, kind: str, number: int, issued: tuple
+                  ) -> Iterator[tuple[Action, GlobalState]]:
+        """The client's write or read ``number`` sent to each reachable node."""
+        for i, name in enumerate(self.node_names):
+            if name not in s[2]:
+                nxt = self._run(s, i, f"on_client_{kind}", (number,), s[1], issued)
+                # A node that ignores the request (not the leader) takes
+                # no step: the client tries another node.
+                if nxt is not None:
+                    yield Action(kind, name, detail=str(number)), nxt
 
     def _run_step(self, s: GlobalState, method: str, name: str) -> tuple[Action, GlobalState] | None:
         """The atomic step ``method`` about node ``name``; None if it changes nothing."""
@@ -507,7 +554,7 @@ class Protocol(Model):
         new_nodes = list(nodes)
         changed = False
         outbox: list[Message] = []
-        acked = client[1]
+        heard = client
         acked_by = None
         for i, node in cluster._thawed.items():
             after = node._freeze()
@@ -517,8 +564,8 @@ class Protocol(Model):
                 new_nodes[i] = after
                 changed = True
             outbox += node._outbox
-            if node._acks and node.name not in isolated:
-                acked = acked | frozenset(node._acks)
+            if (node._acks or node._responses) and node.name not in isolated:
+                heard = client_ops.hear(self, heard, node._acks, node._responses, node.name)
                 acked_by = node.name
         new_shared = cluster.shared
         if new_shared == shared:
@@ -527,7 +574,7 @@ class Protocol(Model):
             raise SpecError(f"step {method} (about node {name}) left a mutable shared state "
                             f"({problem}): assign an immutable value (a NamedTuple of "
                             "tuples, frozensets)")
-        if not changed and not outbox and acked is client[1] and new_shared is shared:
+        if not changed and not outbox and heard is client and new_shared is shared:
             return None
         template, fences = self._steps[method]
         label = template.format(name)
@@ -537,7 +584,7 @@ class Protocol(Model):
         if fences:
             reaches -= {name}
         return Action("step", name, detail=label, acked_by=acked_by, reaches=reaches), (
-            tuple(new_nodes), put(bag, outbox), isolated, (client[0], acked), used, new_shared
+            tuple(new_nodes), put(bag, outbox), isolated, heard, used, new_shared
         )
 
     def _restart(
@@ -614,7 +661,8 @@ class Protocol(Model):
     # --- traces -----------------------------------------------------------------
 
     def describe_state(self, s: GlobalState) -> dict[str, Any]:
-        nodes, bag, isolated, (next_write, acked), used, shared = s
+        nodes, bag, isolated, client, used, shared = s
+        acked = client[1]
         described: dict[str, Any] = {}
         for name, (volatile, files) in zip(self.node_names, nodes):
             fields: dict[str, Any] = dict(
@@ -630,7 +678,8 @@ class Protocol(Model):
         if shared is not None:
             described[self.shared_name] = self.describe_shared(shared)
         acks = sorted(acked, key=lambda a: (a[1], repr(a[0])))
-        described["client"] = {"acked": ", ".join(self.show_ack(v, p) for v, p in acks) or "nothing"}
+        described["client"] = {"acked": ", ".join(self.show_ack(v, p) for v, p in acks) or "nothing",
+                               **client_ops.describe(self, client)}
         return described
 
     def describe_shared(self, shared: Any) -> dict[str, Any]:

@@ -290,7 +290,8 @@ class Session:
 
 
 def _actor_view(model: Protocol, state: Any, before: Any | None) -> dict[str, Any]:
-    nodes, bag, isolated, (next_write, acked), used, shared = state
+    nodes, bag, isolated, client, used, shared = state
+    next_write, acked = client[0], client[1]
     old = before if before is not None else state
     # Field declarations are the node class's (as Protocol.describe_state reads them).
     volatile = [f.name for f in model.node._volatile_fields]
