@@ -692,6 +692,7 @@ def frontier_command(
               help="Set a spec parameter (repeatable).")
 @click.option("--writes", type=click.IntRange(min=0), metavar="K",
               help="Actor specs: how many writes the client issues (default: the spec's).")
+@click.option("--reads", type=click.IntRange(min=0), metavar="K", help=READS_HELP)
 @click.option("--faults", metavar="KIND=N,...",
               help="Actor specs: fault budget, as for `check` (default: the spec's).")
 @click.option("--port", type=click.IntRange(min=0, max=65535), default=8765, show_default=True,
@@ -700,8 +701,8 @@ def frontier_command(
 @click.option("--gallery", "gallery_dir", type=click.Path(file_okay=False, path_type=Path),
               help="Counterexamples the page can open. Default: the checkout's counterexamples/.")
 @click.option("--debug", is_flag=True, help="Show Python tracebacks for spec errors.")
-def explore_command(spec: str, params: tuple[str, ...], writes: int | None, faults: str | None,
-                    port: int, open_browser: bool, gallery_dir: Path | None, debug: bool) -> None:
+def explore_command(spec: str, params: tuple[str, ...], writes: int | None, reads: int | None,
+                    faults: str | None, port: int, open_browser: bool, gallery_dir: Path | None, debug: bool) -> None:
     """Step through SPEC by hand in a web page served on 127.0.0.1.
 
     The page shows the state (nodes, disks with unsynced writes marked,
@@ -717,7 +718,7 @@ def explore_command(spec: str, params: tuple[str, ...], writes: int | None, faul
 
     try:
         library = Library(spec)
-        home = ModelChoice(library.home.name, params, writes, faults)
+        home = ModelChoice(library.home.name, params, writes, faults, reads)
         gallery = gallery_dir if gallery_dir is not None else SHIPPED_DIR.parent / "counterexamples"
         server = ExplorerServer(Explorer(library, home, gallery), port)
     except SpecError as exc:

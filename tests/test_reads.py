@@ -84,3 +84,14 @@ def test_read_mistakes(tmp_path, methods, message):
     assert result.exit_code == 2, result.output
     assert message in result.output
     assert "Traceback" not in result.output
+
+
+def test_the_explorer_opens_a_trace_found_with_reads():
+    from modelcheck.explorer.session import ModelChoice, Session
+    from modelcheck.run import Options, run
+
+    report = run("abd", ["write_back=false"], Options(reads=2)).to_json(timing=False)
+    choice = ModelChoice.of_trace(report)
+    assert choice.reads == 2 and choice.params == ("nodes=3", "fsync=always", "write_back=false")
+    session = Session(choice, "abd")
+    assert session.values["reads"] == 2
