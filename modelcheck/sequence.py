@@ -354,7 +354,7 @@ class _Chart:
         acked_by = step.get("acked_by", step.get("node"))
         client_now = step["state"].get(CLIENT, {})
         client_before = self.trace[i - 2]["state"].get(CLIENT, {}) if i > 1 else client_now
-        if acked_by in self.columns and client_now != client_before:
+        if acked_by in self.columns and _answered(client_now, client_before):
             g.edge(f"r{i}_c{self.columns.index(acked_by)}", f"r{i}_c0", constraint="false",
                    color="#2e7d32", penwidth="1.3", tooltip=f"{acked_by} acknowledges")
 
@@ -476,3 +476,10 @@ def _step_chain(report: dict[str, Any], fields: list[str]) -> graphviz.Digraph:
                style="filled", fillcolor="#f8c4c4")
         g.edge(f"s{last}", "verdict", style="invis")
     return g
+
+
+def _answered(client_now: dict[str, Any], client_before: dict[str, Any]) -> bool:
+    """Whether a node's answer reached the client: a new acknowledgement or
+    read result (a read merely issued changes the client too)."""
+    return (client_now.get("acked") != client_before.get("acked")
+            or client_now.get("reads", "").count("→") != client_before.get("reads", "").count("→"))

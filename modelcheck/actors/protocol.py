@@ -479,7 +479,9 @@ class Protocol(Model):
             self._reads = None
         names = [f.name for f in (*self.node._volatile_fields, *self.node._durable_fields)]
         # Durability always compares against the client's acknowledgements.
-        client = ["acked"] if prop == "durability" else ["reads"] if prop == "linearizable" else []
+        client = {"durability": ["acked"], "linearizable": ["reads"]}.get(prop, [])
+        if prop == "durability" and self.behaves_as is not None:
+            client.append("reads")  # a read that missed a write breaks it too
         return client + [name for name in names if name in reads]
 
     def label_fields(self) -> dict[str, tuple[str, ...]]:
