@@ -108,7 +108,7 @@ def hear(protocol: Protocol, client: ClientState, acks: list[tuple[Any, Any]],
     for value, position in acks:
         op = Op("write", value, value)
         if op in history.lin.pending and history.broken is None:
-            history = _respond(history, obj, op, position, _values(client[1]))
+            history = _respond(history, obj, op, position, client[1])
     for number, result in responses:
         if not 1 <= number < history.next_read:
             raise SpecError(f"node {by} responded to read {number!r}, which the client "
@@ -123,24 +123,21 @@ def hear(protocol: Protocol, client: ClientState, acks: list[tuple[Any, Any]],
         if history.missed is None:
             history = history._replace(missed=_missed(obj, number, result, began_after))
         if history.broken is None:
-            history = _respond(history, obj, op, result, _values(acked))
+            history = _respond(history, obj, op, result, acked)
     return (client[0], acked, history)
 
 
 def _respond(history: History, obj: SequentialObject, op: Op, result: Any,
-             acked_values: list[Any]) -> History:
+             acked: frozenset) -> History:
     after = linearizable.respond(history.lin, obj, op, result)
     if after.linearizable:
         return history._replace(lin=after)
-    done = [f"write {show(v)} acknowledged" for v in sorted(acked_values)]
+    values = sorted({value for value, _position in acked}, key=repr)
+    done = [f"write {show(v)} acknowledged" for v in values]
     done += [f"read {n} returned {obj.show_state(r)}" for n, r in history.returned
              if n != op.number or op.kind != "read"]
     why = linearizable.explain(history.lin, obj, op, result, done)
     return history._replace(lin=after, broken=why)
-
-
-def _values(acked: frozenset) -> list[Any]:
-    return sorted({value for value, _position in acked}, key=repr)
 
 
 def _missed(obj: SequentialObject, number: int, result: Any,
