@@ -76,3 +76,17 @@ def test_cli_reads_option_and_header():
     assert result.output.startswith("abd(nodes=3, fsync=always, write_back=False, writes=1, "
                                     "reads=2, faults=power_loss=1)")
     assert re.search(r"^ *\d+\. client → [ABC]  read 2$", result.output, re.M)
+
+
+def test_simulation_finds_the_missed_read_and_shrinks_it_to_the_shortest():
+    """Reads are as slow as writes in a swarm run: a read issued at once
+    would nearly always begin before the write's acknowledgement."""
+    from modelcheck.simreport import run_simulation
+    from modelcheck.simulate import Settings
+    from modelcheck.run import Options
+
+    report = run_simulation("abd", ["fsync=never"], Options(),
+                            Settings(seed=0, runs=5000, time_limit=None, max_depth=200,
+                                     workers=1))
+    assert report.broken == "durability"
+    assert len(report.shrunk.trace.labels) == 9
