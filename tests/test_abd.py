@@ -43,7 +43,8 @@ def test_the_same_history_is_not_linearizable():
     assert len(steps) - 1 == 9
     why = model.explain("linearizable", outcome.path[-1])
     assert why.startswith("not linearizable: read 1 returned empty")
-    assert why.endswith("read 1 could only return 1")
+    assert why.endswith("given write 1 acknowledged before read 1 began, read 1 could only "
+                        "return 1")
 
 
 def test_with_fsync_every_history_is_linearizable():

@@ -123,17 +123,20 @@ def hear(protocol: Protocol, client: ClientState, acks: list[tuple[Any, Any]],
         if history.missed is None:
             history = history._replace(missed=_missed(obj, number, result, began_after))
         if history.broken is None:
-            history = _respond(history, obj, op, result, acked)
+            history = _respond(history, obj, op, result, acked, began_after)
     return (client[0], acked, history)
 
 
 def _respond(history: History, obj: SequentialObject, op: Op, result: Any,
-             acked: frozenset) -> History:
+             acked: frozenset, began_after: frozenset = frozenset()) -> History:
+    """``op`` returns ``result``; ``began_after``: the acknowledgements a read began after."""
     after = linearizable.respond(history.lin, obj, op, result)
     if after.linearizable:
         return history._replace(lin=after)
+    earlier = {value for value, _position in began_after}
     values = sorted({value for value, _position in acked}, key=repr)
-    done = [f"write {show(v)} acknowledged" for v in values]
+    done = [f"write {show(v)} acknowledged" + (f" before {op} began" if v in earlier else "")
+            for v in values]
     done += [f"read {n} returned {obj.show_state(r)}" for n, r in history.returned
              if n != op.number or op.kind != "read"]
     why = linearizable.explain(history.lin, obj, op, result, done)
