@@ -91,3 +91,14 @@ def test_simulation_finds_the_missed_read_and_shrinks_it_to_the_shortest():
                                      workers=1))
     assert report.broken == "durability"
     assert len(report.shrunk.trace.labels) == 9
+
+
+def test_available_with_one_replica_unreachable():
+    """The two others are a majority.  The probe write must not wait for
+    write 1, whose coordinator may be the unreachable replica (without that
+    exception availability is stuck after the first step)."""
+    from modelcheck.run import Options, verdicts
+
+    pair = verdicts("abd", [], Options(unreachable=1))
+    assert pair.availability.outcome.verdict == "ok"
+    assert verdicts("abd", [], Options(unreachable=2)).availability.outcome.verdict == "violation"

@@ -16,6 +16,8 @@ history keeps only what future checks need (see modelcheck.linearizable):
 A register's client is one writer: it issues a write only once the last
 one is acknowledged, so the writes' order is their values' order, and a
 read misses an acknowledged write exactly when it returns an older value.
+Availability's probe write is the exception: the writer gives up waiting
+for a write whose node may be unreachable for good.
 """
 
 from __future__ import annotations
@@ -54,7 +56,7 @@ def may_write(protocol: Protocol, client: ClientState) -> bool:
     next_write, acked = client[0], client[1]
     if next_write > protocol.writes:
         return False
-    if next_write == 1 or not _one_writer(protocol):
+    if next_write in (1, protocol.probe_write) or not _one_writer(protocol):
         return True
     return any(value == next_write - 1 for value, _position in acked)
 

@@ -196,6 +196,10 @@ class Protocol(Model):
     behaves_as: SequentialObject | None = None
     #: Default for ``--reads``.
     default_reads = 0
+    #: On the copy ``recovery()`` makes: the probe write's value, which a
+    #: register's one writer issues without waiting for the write before it
+    #: (whose node may be unreachable for good).
+    probe_write: int | None = None
 
     def __init__(self, nodes: int = 3) -> None:
         if not 1 <= nodes <= 26:
@@ -268,6 +272,7 @@ class Protocol(Model):
         """
         relaxed = copy.copy(self)
         relaxed.writes = self.writes + 1
+        relaxed.probe_write = relaxed.writes
         relaxed.faults = FaultBudget()
         relaxed.max_total_faults = None
         return relaxed
