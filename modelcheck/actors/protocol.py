@@ -176,7 +176,8 @@ class Protocol(Model):
     A subclass names its node class (``node = Replica``) and takes its own
     parameters in ``__init__``, calling ``super().__init__(nodes)``.
     Invariants are methods ``(self, world) -> bool`` marked ``@invariant``;
-    durability is built in when the node class defines ``committed``.
+    durability is built in when the node class defines ``committed`` or the
+    protocol declares ``behaves_as`` (which adds ``linearizable`` too).
     Atomic steps across nodes are methods marked ``@step``, keeping any state
     outside the nodes in ``initial_shared``'s value.
     """
