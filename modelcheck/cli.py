@@ -29,6 +29,8 @@ from modelcheck.simulate import Settings
 from modelcheck.sweep import interrupted, parse_sweep, sweep, table, to_json
 from modelcheck.symmetry import verify
 
+READS_HELP = "Actor specs with behaves_as: how many reads the client issues (default: the spec's)."
+
 
 def _memory_size(ctx: click.Context, param: click.Parameter, value: str | None) -> int | None:
     try:
@@ -138,6 +140,7 @@ def main() -> None:
     "--writes", type=click.IntRange(min=0), metavar="K",
     help="Actor specs: how many writes the client issues (default: the spec's).",
 )
+@click.option("--reads", type=click.IntRange(min=0), metavar="K", help=READS_HELP)
 @click.option(
     "--faults", metavar="KIND=N,...",
     help="Actor specs: fault budget, e.g. power_loss=1,crash=1,partition=2,drop=0,"
@@ -209,6 +212,7 @@ def check(
     deadlock: bool,
     only: tuple[str, ...],
     writes: int | None,
+    reads: int | None,
     faults: str | None,
     minimize: str,
     diagram: Path | None,
@@ -244,7 +248,7 @@ def check(
     progress = ProgressLine(quiet=quiet)
     options = Options(writes, faults, minimize, max_depth, max_states, time_limit, deadlock,
                       symmetry, only, store, memory, checkpoint, checkpoint_every, workers,
-                      backend, address, unreachable, ghosts)
+                      backend, address, unreachable, ghosts, reads)
     if verify_symmetry:
         _verify_symmetry(spec, params, options, debug)
     try:
@@ -381,6 +385,7 @@ def _verify_symmetry(spec: str, params: tuple[str, ...], options: Options, debug
               help="Check only this invariant (repeatable).")
 @click.option("--writes", type=click.IntRange(min=0), metavar="K",
               help="Actor specs: how many writes the client issues (default: the spec's).")
+@click.option("--reads", type=click.IntRange(min=0), metavar="K", help=READS_HELP)
 @click.option("--faults", metavar="KIND=N,...",
               help="Actor specs: fault budget, as for `check` (default: the spec's).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
@@ -393,8 +398,8 @@ def _verify_symmetry(spec: str, params: tuple[str, ...], options: Options, debug
 def simulate_command(
     spec: str, params: tuple[str, ...], seed: int, runs: int | None,
     time_limit: float | None, max_depth: int, workers: int, only: tuple[str, ...],
-    writes: int | None, faults: str | None, as_json: bool, diagram: Path | None,
-    ghosts: bool, debug: bool,
+    writes: int | None, reads: int | None, faults: str | None, as_json: bool,
+    diagram: Path | None, ghosts: bool, debug: bool,
 ) -> None:
     """Look for violations of SPEC's invariants by random runs.
 
@@ -413,7 +418,7 @@ def simulate_command(
     if runs is None and time_limit is None:
         runs = 1000
     settings = Settings(seed, runs, time_limit, max_depth, workers)
-    options = Options(writes=writes, faults=faults, only=only, ghosts=ghosts)
+    options = Options(writes=writes, faults=faults, only=only, ghosts=ghosts, reads=reads)
     try:
         if diagram is not None:
             check_format(diagram)
@@ -509,6 +514,7 @@ def render(trace: Path, output: Path, fields: tuple[str, ...]) -> None:
 )
 @click.option("--writes", type=click.IntRange(min=0), metavar="K",
               help="Actor specs: how many writes the client issues.")
+@click.option("--reads", type=click.IntRange(min=0), metavar="K", help=READS_HELP)
 @click.option("--only", multiple=True, metavar="PROPERTY",
               help="Check only this property (repeatable).")
 @click.option("--max-depth", type=click.IntRange(min=1), metavar="N", help="Per check.")
@@ -526,7 +532,7 @@ def render(trace: Path, output: Path, fields: tuple[str, ...]) -> None:
 @_stop_on_signals
 def sweep_command(
     spec: str, params: tuple[str, ...], budgets: tuple[str, ...], writes: int | None,
-    only: tuple[str, ...], max_depth: int | None, max_states: int | None,
+    reads: int | None, only: tuple[str, ...], max_depth: int | None, max_states: int | None,
     time_limit: float | None, unreachable: int | None, workers: int, backend: str,
     address: str | None, markdown: bool, as_json: bool, store: str, memory: int | None,
     debug: bool,
@@ -554,7 +560,7 @@ def sweep_command(
     options = Options(writes=writes, max_depth=max_depth, max_states=max_states,
                       time_limit=time_limit, only=only, store=store, memory=memory,
                       workers=workers, backend=backend, address=address,
-                      unreachable=unreachable)
+                      unreachable=unreachable, reads=reads)
 
     def report(row) -> None:
         where = " ".join(f"{k}={v}" for k, v in row.params.items())
@@ -694,6 +700,7 @@ def frontier_command(
               help="Set a spec parameter (repeatable).")
 @click.option("--writes", type=click.IntRange(min=0), metavar="K",
               help="Actor specs: how many writes the client issues (default: the spec's).")
+@click.option("--reads", type=click.IntRange(min=0), metavar="K", help=READS_HELP)
 @click.option("--faults", metavar="KIND=N,...",
               help="Actor specs: fault budget, as for `check` (default: the spec's).")
 @click.option("--port", type=click.IntRange(min=0, max=65535), default=8765, show_default=True,
@@ -702,8 +709,8 @@ def frontier_command(
 @click.option("--gallery", "gallery_dir", type=click.Path(file_okay=False, path_type=Path),
               help="Counterexamples the page can open. Default: the checkout's counterexamples/.")
 @click.option("--debug", is_flag=True, help="Show Python tracebacks for spec errors.")
-def explore_command(spec: str, params: tuple[str, ...], writes: int | None, faults: str | None,
-                    port: int, open_browser: bool, gallery_dir: Path | None, debug: bool) -> None:
+def explore_command(spec: str, params: tuple[str, ...], writes: int | None, reads: int | None,
+                    faults: str | None, port: int, open_browser: bool, gallery_dir: Path | None, debug: bool) -> None:
     """Step through SPEC by hand in a web page served on 127.0.0.1.
 
     The page shows the state (nodes, disks with unsynced writes marked,
@@ -719,7 +726,7 @@ def explore_command(spec: str, params: tuple[str, ...], writes: int | None, faul
 
     try:
         library = Library(spec)
-        home = ModelChoice(library.home.name, params, writes, faults)
+        home = ModelChoice(library.home.name, params, writes, faults, reads)
         gallery = gallery_dir if gallery_dir is not None else SHIPPED_DIR.parent / "counterexamples"
         server = ExplorerServer(Explorer(library, home, gallery), port)
     except SpecError as exc:

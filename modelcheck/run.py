@@ -62,12 +62,16 @@ class Options:
     unreachable: int | None = None
     #: Actor specs: show ghost fields in traces, JSON and charts.
     ghosts: bool = False
+    #: Actor specs with ``behaves_as``: how many reads the client issues.
+    reads: int | None = None
 
     def command_line(self) -> list[str]:
         """These options as ``modelcheck check`` arguments."""
         args = []
         if self.writes is not None:
             args += ["--writes", str(self.writes)]
+        if self.reads is not None:
+            args += ["--reads", str(self.reads)]
         if self.faults is not None:
             args += ["--faults", self.faults]
         if self.minimize != "steps":
@@ -89,13 +93,16 @@ def build(spec: str, params: Sequence[str], options: Options) -> tuple[str, Mode
     if isinstance(model, Protocol):
         model.check_setup()
         faults = FaultBudget.parse(options.faults) if options.faults is not None else None
-        model.configure(options.writes, faults)
+        model.configure(options.writes, faults, options.reads)
         model.show_ghosts = options.ghosts
-        values = {**values, "writes": model.writes, "faults": str(model.faults)}
+        values = {**values, "writes": model.writes,
+                  **({"reads": model.reads} if model.behaves_as is not None else {}),
+                  "faults": str(model.faults)}
     elif (options.writes is not None or options.faults is not None
-          or options.minimize != "steps" or options.ghosts):
+          or options.minimize != "steps" or options.reads is not None or options.ghosts):
         raise SpecError(
-            f"{loaded.name} is a Model-level spec: --writes, --faults, --minimize and --ghosts "
+            f"{loaded.name} is a Model-level spec: --writes, --reads, --faults, --minimize "
+            "and --ghosts "
             "apply to actor specs (modelcheck.actors.Protocol)"
         )
     return loaded.name, model, values

@@ -280,6 +280,8 @@ class _Chart:
         client_now, client_before = state.get(CLIENT, {}), before.get(CLIENT, {})
         if client_now != client_before and "acked" in client_now:
             line = f"acked {client_now['acked']}"
+            if "reads" in client_now:
+                line += f"; reads {client_now['reads']}"
             style = "highlight" if "acked" in self.highlight else None
             label = "".join(_line(part, style) for part in wrap(line, LANE_CHARS))
             cells[CLIENT] = (label, FILL["ack"], f"client after step {i}: {line}")
@@ -323,8 +325,8 @@ class _Chart:
             # the kind above its fields: a narrower label, a narrower gap
             label = arrow_label(msg, fields).replace(" ", "\n", 1)
             return {self._label_gap(msg["src"], msg["dst"]): (label, _full(msg))}
-        if kind == "write":
-            return {self.columns.index(step["node"]) - 1: (f"write {step['detail']}",
+        if kind in ("write", "read"):
+            return {self.columns.index(step["node"]) - 1: (f"{kind} {step['detail']}",
                                                           step["action"])}
         return {}
 
@@ -344,7 +346,7 @@ class _Chart:
             g.edge(f"r{sent}_{track}", f"r{i}_{track}", arrowhead="none", **line)
             g.edge(f"r{i}_{track}", f"r{i}_{label}", arrowhead="none", **line)
             g.edge(f"r{i}_{label}", f"r{i}_{dst}", **line)
-        elif kind == "write":
+        elif kind in ("write", "read"):
             b = self.columns.index(step["node"])
             line = {"color": "#555555", "constraint": "false", "tooltip": step["action"]}
             g.edge(f"r{i}_c0", f"r{i}_l{b - 1}", arrowhead="none", **line)
@@ -352,7 +354,7 @@ class _Chart:
         acked_by = step.get("acked_by", step.get("node"))
         client_now = step["state"].get(CLIENT, {})
         client_before = self.trace[i - 2]["state"].get(CLIENT, {}) if i > 1 else client_now
-        if acked_by in self.columns and client_now != client_before:
+        if acked_by in self.columns and _answered(client_now, client_before):
             g.edge(f"r{i}_c{self.columns.index(acked_by)}", f"r{i}_c0", constraint="false",
                    color="#2e7d32", penwidth="1.3", tooltip=f"{acked_by} acknowledges")
 
@@ -476,3 +478,10 @@ def _step_chain(report: dict[str, Any], fields: list[str]) -> graphviz.Digraph:
                style="filled", fillcolor="#f8c4c4")
         g.edge(f"s{last}", "verdict", style="invis")
     return g
+
+
+def _answered(client_now: dict[str, Any], client_before: dict[str, Any]) -> bool:
+    """Whether a node's answer reached the client: a new acknowledgement or
+    read result (a read merely issued changes the client too)."""
+    return (client_now.get("acked") != client_before.get("acked")
+            or client_now.get("reads", "").count("→") != client_before.get("reads", "").count("→"))

@@ -59,8 +59,8 @@ def loose_key(label: Any) -> Hashable:
     match label.kind:
         case "deliver" | "drop" | "duplicate":
             return label.kind, m.src, m.dst, m.kind
-        case "write" | "crash" | "power_loss":
-            # The write's number and the power loss's losses depend on the past.
+        case "write" | "read" | "crash" | "power_loss":
+            # The write's or read's number and the power loss's losses depend on the past.
             return label.kind, label.node
         case "step":
             # Notes after ": " describe the outcome, which depends on the past.

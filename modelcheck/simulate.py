@@ -137,6 +137,9 @@ class Swarm:
         # as in real systems (or Raft's split votes would be the rule, and
         # every write would be issued before anything else happens).
         self._slow = {kind: 2.0 ** rng.uniform(0.0, _SLOW) for kind in ("timeout", "write")}
+        # Reads are the client's too: as slow as its writes (no draw of their
+        # own, so that runs of specs without reads stay as they were).
+        self._slow["read"] = self._slow["write"]
         self.faults: list[PlannedFault] = []
         #: Whether faults happen on the plan below, or like any other step.
         self.planned = isinstance(model, Protocol) and rng.random() < _PLANNED

@@ -196,6 +196,7 @@ def timeout(fn: Callable[..., None] | None = None) -> Callable[..., None]:
 #: Methods the framework calls by name: what each is, and its arguments.
 _HOOKS = {
     "on_client_write": ("the handler of client writes", ("value",)),
+    "on_client_read": ("the handler of client reads", ("op",)),
     "on_start": ("the start hook", ()),
     "on_restart": ("the restart hook", ()),
     "committed": ("the committed prefix for durability", ()),
@@ -319,10 +320,17 @@ class Node:
             i = by_name[name].index
             self._files[i] = disk.fsync(self._files[i])
 
-    def ack(self, value: Any, position: int) -> None:
-        """Tell the client its write ``value`` is durable at ``position`` (1-based)."""
+    def ack(self, value: Any, position: int | None = None) -> None:
+        """Tell the client its write ``value`` is durable at ``position``
+        (1-based; none for an object without positions, such as a register)."""
         self._check_writable()
         self._acks.append((value, position))
+
+    def respond(self, op: int, value: Any) -> None:
+        """Answer the client's read ``op`` (the number ``on_client_read``
+        got) with ``value``: the register's value, or the log's entries."""
+        self._check_writable()
+        self._responses.append((op, value))
 
     # --- hooks a node class may define ------------------------------------
 
@@ -344,7 +352,8 @@ class Node:
     _volatile: list[Any]
     _files: list[disk.File]
     _outbox: list[Message]
-    _acks: list[tuple[Any, int]]
+    _acks: list[tuple[Any, int | None]]
+    _responses: list[tuple[int, Any]]
     _writable: bool
 
     @classmethod
@@ -364,6 +373,7 @@ class Node:
             node._files = _ReadNoting(state[1], cls._durable_fields, reads)
         node._outbox = []
         node._acks = []
+        node._responses = []
         node._writable = writable
         return node
 

@@ -8,15 +8,17 @@ The global state is the tuple ``(nodes, network, isolated, client, used, shared)
 * ``isolated`` the set of nodes cut off from the rest and from the client;
 * ``client``   ``(next_write, acked)``: the next value the client will write
                and the frozenset of ``(value, position)`` acknowledgements;
+               with a third part, the history of reads and writes, when the
+               protocol declares ``behaves_as`` (see modelcheck.actors.client);
 * ``used``     how many faults of each kind have happened (FaultBudget order);
 * ``shared``   the state outside the nodes that the protocol's ``@step``
                methods keep (see modelcheck.actors.cluster), or None.
 
 Every step is one of: deliver a message, fire a node's timeout, the client
-writes to a node, one of the protocol's atomic ``@step`` methods, or a fault
-(crash, power loss, partition, heal, drop, duplicate, stop) within the budget;
-less the steps a stopped node cannot take and those that leave the model
-(``@assume``).
+writes to or reads from a node, one of the protocol's atomic ``@step`` methods,
+or a fault (crash, power loss, partition, heal, drop, duplicate, stop) within
+the budget; less the steps a stopped node cannot take and those that leave
+the model (``@assume``).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from modelcheck import glyphs
+from modelcheck.actors import client as client_ops
 from modelcheck.actors import disk, stops
 from modelcheck.actors.assume import assumptions_of, broken
 from modelcheck.actors.cluster import Cluster, steps_of
@@ -42,6 +45,7 @@ from modelcheck.actors.roles import lay_out, single, suffers
 from modelcheck.actors.authoring import defined_at, returns_nothing
 from modelcheck.actors.node import LogView, Node, NodeState
 from modelcheck.errors import SpecError
+from modelcheck.linearizable import SequentialObject
 from modelcheck.model import Model
 from modelcheck.trace import show, shown
 from modelcheck.validate import find_mutable
@@ -122,7 +126,7 @@ class Action(NamedTuple):
         match self.kind:
             case "deliver":
                 return frozenset((self.message.src, self.message.dst))
-            case "timeout" | "write":
+            case "timeout" | "write" | "read":
                 return frozenset((self.node,))
             case "step":
                 return self.reaches
@@ -137,6 +141,8 @@ class Action(NamedTuple):
                 return f"{self.node}: {self.detail}"
             case "write":
                 return f"client → {self.node}  write {self.detail}"
+            case "read":
+                return f"client → {self.node}  read {self.detail}"
             case "step":
                 return f"{glyphs.STEP} {self.detail}"
             case "crash":
@@ -182,7 +188,8 @@ class Protocol(Model):
     calling ``super().__init__(nodes)`` (with roles: ``nodes`` of the first
     role, one of each other, unless counted by name: ``replica=3, master=1``).
     Invariants are methods ``(self, world) -> bool`` marked ``@invariant``;
-    durability is built in when the node class defines ``committed``.
+    durability is built in when the node class defines ``committed`` or the
+    protocol declares ``behaves_as`` (which adds ``linearizable`` too).
     Atomic steps across nodes are methods marked ``@step``, keeping any state
     outside the nodes in ``initial_shared``'s value.
     """
@@ -202,6 +209,16 @@ class Protocol(Model):
     shared_name = "shared"
     #: Whether traces, JSON and charts show ghost fields (``--ghosts``).
     show_ghosts = False
+    #: The object the client sees (modelcheck.linearizable's Register() or
+    #: Log()): the client then reads too (``--reads``), keeps a history, and
+    #: ``linearizable`` and reads in ``durability`` are checked.
+    behaves_as: SequentialObject | None = None
+    #: Default for ``--reads``.
+    default_reads = 0
+    #: On the copy ``recovery()`` makes: the probe write's value, which a
+    #: register's one writer issues without waiting for the write before it
+    #: (whose node may be unreachable for good).
+    probe_write: int | None = None
 
     def __init__(self, nodes: int = 3, **counts: int) -> None:
         cls = type(self)
@@ -221,6 +238,7 @@ class Protocol(Model):
                                                                      self.node_roles)}
         self._symmetry = NodeSymmetry(self.node_names, self.node_roles)
         self.writes = self.default_writes
+        self.reads = self.default_reads
         self.faults = FaultBudget.parse(self.default_faults)
         #: With --minimize faults: the most fault events of any kind together.
         self.max_total_faults: int | None = None
@@ -240,14 +258,35 @@ class Protocol(Model):
                 f"{where}.__init__ does not call super().__init__(nodes): Protocol.__init__ "
                 "sets up the node names, the writes and the fault budget")
         self._links()
+        self._check_reads()
+
+    def _check_reads(self) -> None:
+        """Refuse reads that no object or no handler can serve."""
+        if not self.reads:
+            return
+        cls = type(self)
+        where = f"{inspect.getsourcefile(cls)}: {cls.__name__}"
+        if self.behaves_as is None:
+            raise SpecError(f"--reads {self.reads}: {where} does not say what object the "
+                            "client reads: set behaves_as = Register() or Log() (from "
+                            "modelcheck.linearizable) in the class body")
+        for node in self._classes():
+            if node.serves_client and not callable(getattr(node, "on_client_read", None)):
+                raise SpecError(f"--reads {self.reads}: {node.__name__} "
+                                f"({inspect.getsourcefile(node)}) has no "
+                                "on_client_read(self, op) to serve them")
 
     def configure(
         self, writes: int | None = None, faults: FaultBudget | None = None,
+        reads: int | None = None,
     ) -> None:
         if writes is not None:
             self.writes = writes
         if faults is not None:
             self.faults = faults
+        if reads is not None:
+            self.reads = reads
+            self._check_reads()
         self._links().check_faults(self.faults)
 
     # --- roles and links ---------------------------------------------------
@@ -295,6 +334,7 @@ class Protocol(Model):
         """
         relaxed = copy.copy(self)
         relaxed.writes = self.writes + 1
+        relaxed.probe_write = relaxed.writes
         relaxed.faults = FaultBudget()
         relaxed.max_total_faults = None
         return relaxed
@@ -332,9 +372,9 @@ class Protocol(Model):
         """How traces name a 1-based log position."""
         return f"position {position}"
 
-    def show_ack(self, value: Any, position: int) -> str:
+    def show_ack(self, value: Any, position: int | None) -> str:
         """An acknowledgement as the client's line in a trace shows it."""
-        return f"{show(value)}@{position}"
+        return show(value) if position is None else f"{show(value)}@{position}"
 
     # --- Model interface ---------------------------------------------------
 
@@ -351,8 +391,8 @@ class Protocol(Model):
                 f"the start of node {name}", node, None, nodes[-1],
                 f"Give the fields of {cls.__name__} ({inspect.getsourcefile(cls)}) "
                 "immutable defaults and on_start values: tuples, frozensets")
-        initial = (tuple(nodes), (), frozenset(), (1, frozenset()), (0,) * len(FAULT_KINDS),
-                   self.initial_shared())
+        initial = (tuple(nodes), (), frozenset(), client_ops.initial(self),
+                   (0,) * len(FAULT_KINDS), self.initial_shared())
         if self._assumptions and (label := broken(self, self._assumptions,
                                                   World(self, initial))) is not None:
             raise SpecError(f"the initial state breaks the assumption {label}: the model "
@@ -405,16 +445,10 @@ class Protocol(Model):
                 if nxt is not None:
                     yield Action("timeout", name, detail=handler), nxt
 
-        next_write, acked = client
-        if next_write <= self.writes:
-            issued = (next_write + 1, acked)
-            for i, name in enumerate(self.node_names):
-                if name not in isolated and classes[i].serves_client:
-                    nxt = self._run(s, i, "on_client_write", (next_write,), bag, issued)
-                    # A node that ignores the request (not the leader) takes
-                    # no step: the client tries another node.
-                    if nxt is not None:
-                        yield Action("write", name, detail=str(next_write)), nxt
+        if client_ops.may_write(self, client):
+            yield from self._requests(s, "write", client[0], client_ops.issue_write(client))
+        if (read := client_ops.next_read(self, client)) is not None:
+            yield from self._requests(s, "read", read, client_ops.issue_read(client))
 
         for method in self._steps:
             for name in self.node_names:
@@ -457,8 +491,11 @@ class Protocol(Model):
 
     def invariants(self) -> dict[str, Callable[[GlobalState], bool]]:
         found: dict[str, Callable[[GlobalState], bool]] = {}
-        if any(c.committed is not Node.committed for c in self._classes()):
+        if (any(c.committed is not Node.committed for c in self._classes())
+                or self.behaves_as is not None):
             found["durability"] = lambda s: self.lost_write(s) is None
+        if self.behaves_as is not None:
+            found["linearizable"] = lambda s: s[3][2].broken is None
         found.update(self._on_world(super().invariants()))
         return found
 
@@ -492,11 +529,16 @@ class Protocol(Model):
 
     def lost_write(self, s: GlobalState) -> str | None:
         """Why an acknowledged write is lost in ``s``, or None if none is."""
-        nodes, _bag, _isolated, (_next, acked), _used, _shared = s
-        if not acked:
+        nodes, _bag, _isolated, client, _used, _shared = s
+        acked = client[1]
+        if len(client) > 2 and client[2].missed is not None:
+            return client[2].missed
+        if not acked or all(c.committed is Node.committed for c in self._classes()):
             return None
         by_position: dict[int, Any] = {}
         for value, position in sorted(acked, key=repr):
+            if position is None:
+                continue
             if position in by_position and by_position[position] != value:
                 return (
                     f"write {show(by_position[position])} and write {show(value)} were both "
@@ -545,7 +587,9 @@ class Protocol(Model):
             f.name for c in self._classes()
             for f in (*c._volatile_fields, *c._ghost_fields, *c._durable_fields)))
         # Durability always compares against the client's acknowledgements.
-        client = ["acked"] if prop == "durability" else []
+        client = {"durability": ["acked"], "linearizable": ["reads"]}.get(prop, [])
+        if prop == "durability" and self.behaves_as is not None:
+            client.append("reads")  # a read that missed a write breaks it too
         return client + [name for name in names if name in reads]
 
     def label_fields(self) -> dict[str, tuple[str, ...]]:
@@ -554,6 +598,8 @@ class Protocol(Model):
     def explain(self, prop: str, s: GlobalState) -> str:
         if prop == "durability":
             return f"durability broken: {self.lost_write(s)}"
+        if prop == "linearizable":
+            return f"not linearizable: {s[3][2].broken}"
         return super().explain(prop, s)
 
     # --- running handlers -----------------------------------------------------
@@ -589,14 +635,26 @@ class Protocol(Model):
         after = node._freeze()
         if after != before:
             self._check_fields(f"handler {handler} of node {name}", node, before, after)
-        acked = client[1]
-        if node._acks and name not in isolated:
-            acked = acked | frozenset(node._acks)
-        if after == before and not node._outbox and acked is client[1] and bag is _bag:
+        heard = client
+        if name not in isolated:
+            heard = client_ops.hear(self, client, node._acks, node._responses, name)
+        if after == before and not node._outbox and heard is client and bag is _bag:
             return None
         new_nodes = nodes[:i] + (after,) + nodes[i + 1 :]
         network = self._resolved_links.put(bag, node._outbox)  # resolved by successors
-        return (new_nodes, network, isolated, (client[0], acked), used, shared)
+        return (new_nodes, network, isolated, heard, used, shared)
+
+    def _requests(self, s: GlobalState, kind: str, number: int, issued: tuple
+                  ) -> Iterator[tuple[Action, GlobalState]]:
+        """The client's write or read ``number`` sent to each reachable node
+        whose role serves the client."""
+        for i, name in enumerate(self.node_names):
+            if name not in s[2] and self.node_classes[i].serves_client:
+                nxt = self._run(s, i, f"on_client_{kind}", (number,), s[1], issued)
+                # A node that ignores the request (not the leader) takes
+                # no step: the client tries another node.
+                if nxt is not None:
+                    yield Action(kind, name, detail=str(number)), nxt
 
     def _run_step(self, s: GlobalState, method: str, name: str) -> tuple[Action, GlobalState] | None:
         """The atomic step ``method`` about node ``name``; None if it changes nothing."""
@@ -608,7 +666,7 @@ class Protocol(Model):
         new_nodes = list(nodes)
         changed = False
         outbox: list[Message] = []
-        acked = client[1]
+        heard = client
         acked_by = None
         for i, node in cluster._thawed.items():
             if stops.is_stopped(nodes[i]):
@@ -620,8 +678,8 @@ class Protocol(Model):
                 new_nodes[i] = after
                 changed = True
             outbox += node._outbox
-            if node._acks and node.name not in isolated:
-                acked = acked | frozenset(node._acks)
+            if (node._acks or node._responses) and node.name not in isolated:
+                heard = client_ops.hear(self, heard, node._acks, node._responses, node.name)
                 acked_by = node.name
         new_shared = cluster.shared
         if new_shared == shared:
@@ -630,7 +688,7 @@ class Protocol(Model):
             raise SpecError(f"step {method} (about node {name}) left a mutable shared state "
                             f"({problem}): assign an immutable value (a NamedTuple of "
                             "tuples, frozensets)")
-        if not changed and not outbox and acked is client[1] and new_shared is shared:
+        if not changed and not outbox and heard is client and new_shared is shared:
             return None
         template, fences = self._steps[method]
         label = template.format(name)
@@ -641,7 +699,7 @@ class Protocol(Model):
             reaches -= {name}
         return Action("step", name, detail=label, acked_by=acked_by, reaches=reaches), (
             tuple(new_nodes), self._resolved_links.put(bag, outbox), isolated,
-            (client[0], acked), used, new_shared
+            heard, used, new_shared
         )
 
     def _restart(
@@ -728,7 +786,8 @@ class Protocol(Model):
     # --- traces -----------------------------------------------------------------
 
     def describe_state(self, s: GlobalState) -> dict[str, Any]:
-        nodes, bag, isolated, (next_write, acked), used, shared = s
+        nodes, bag, isolated, client, used, shared = s
+        acked = client[1]
         described: dict[str, Any] = {}
         for name, cls, (volatile, files, *_stopped) in zip(self.node_names,
                                                            self.node_classes, nodes):
@@ -745,7 +804,8 @@ class Protocol(Model):
         if shared is not None:
             described[self.shared_name] = self.describe_shared(shared)
         acks = sorted(acked, key=lambda a: (a[1], repr(a[0])))
-        described["client"] = {"acked": ", ".join(self.show_ack(v, p) for v, p in acks) or "nothing"}
+        described["client"] = {"acked": ", ".join(self.show_ack(v, p) for v, p in acks) or "nothing",
+                               **client_ops.describe(self, client)}
         return described
 
     def describe_shared(self, shared: Any) -> dict[str, Any]:

@@ -49,7 +49,8 @@ class Limits:
 
 def _search(source: str, choice: ModelChoice, limits: Limits, answer: Any) -> None:
     """In the child process: run the check, send back its JSON report or error."""
-    options = Options(writes=choice.writes, faults=choice.faults, max_states=limits.max_states,
+    options = Options(writes=choice.writes, faults=choice.faults, reads=choice.reads,
+                      max_states=limits.max_states,
                       time_limit=limits.time_limit, memory=MEMORY)
     try:
         answer.send(("done", run(source, list(choice.params), options).to_json()))

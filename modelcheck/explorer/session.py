@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from modelcheck.actors import Protocol
+from modelcheck.actors import client as client_ops
 from modelcheck.actors import disk
 from modelcheck.actors.stops import is_stopped
 from modelcheck.errors import SpecError
@@ -28,7 +29,7 @@ from modelcheck.run import Options, build
 from modelcheck.trace import INITIAL, Step, format_trace, show, shown, trace_to_json
 
 #: Keys of a JSON trace's ``params`` that are options, not ``-p`` parameters.
-OPTION_KEYS = ("writes", "faults", "unreachable")
+OPTION_KEYS = ("writes", "reads", "faults", "unreachable")
 #: The longest path the explorer replays (a hand-made URL could ask for more).
 MAX_PATH = 500
 #: Models kept built at once; the page can name any number of parameter sets.
@@ -42,12 +43,13 @@ class StepError(SpecError):
 @dataclass(frozen=True)
 class ModelChoice:
     """Which model to explore: a spec, ``NAME=VALUE`` parameters, and for
-    actor specs the client's writes and the fault budget."""
+    actor specs the client's writes and reads, and the fault budget."""
 
     spec: str
     params: tuple[str, ...] = ()
     writes: int | None = None
     faults: str | None = None
+    reads: int | None = None
 
     @classmethod
     def from_json(cls, data: Any) -> ModelChoice:
@@ -57,14 +59,15 @@ class ModelChoice:
         params = data.get("params", [])
         if not isinstance(params, list) or not all(isinstance(p, str) for p in params):
             raise SpecError("model.params: expected a list of NAME=VALUE strings")
-        writes = data.get("writes")
-        if writes is not None and (not isinstance(writes, int) or isinstance(writes, bool)
-                                   or writes < 0):
-            raise SpecError("model.writes: expected a non-negative integer")
+        counts = {key: data.get(key) for key in ("writes", "reads")}
+        for key, count in counts.items():
+            if count is not None and (not isinstance(count, int) or isinstance(count, bool)
+                                      or count < 0):
+                raise SpecError(f"model.{key}: expected a non-negative integer")
         faults = data.get("faults")
         if faults is not None and not isinstance(faults, str):
             raise SpecError("model.faults: expected a fault budget such as power_loss=1")
-        return cls(data["spec"], tuple(params), writes, faults)
+        return cls(data["spec"], tuple(params), counts["writes"], faults, counts["reads"])
 
     @classmethod
     def of_trace(cls, report: Any) -> ModelChoice:
@@ -77,16 +80,17 @@ class ModelChoice:
         spec, params = report.get("spec"), report.get("params", {})
         if not isinstance(spec, str) or not isinstance(params, dict):
             raise SpecError("the trace does not say its spec and parameters")
-        writes = params.get("writes")
+        writes, reads = params.get("writes"), params.get("reads")
         faults = params.get("faults")
         assignments = tuple(f"{k}={_param_text(v)}" for k, v in params.items()
                             if k not in OPTION_KEYS)
         return cls(spec, assignments, writes if isinstance(writes, int) else None,
-                   faults if isinstance(faults, str) else None)
+                   faults if isinstance(faults, str) else None,
+                   reads if isinstance(reads, int) else None)
 
     def to_json(self) -> dict[str, Any]:
         return {"spec": self.spec, "params": list(self.params), "writes": self.writes,
-                "faults": self.faults}
+                "faults": self.faults, "reads": self.reads}
 
 
 def _param_text(value: Any) -> str:
@@ -137,7 +141,7 @@ class Session:
 
     def __init__(self, choice: ModelChoice, source: str) -> None:
         self.choice = choice
-        options = Options(writes=choice.writes, faults=choice.faults)
+        options = Options(writes=choice.writes, faults=choice.faults, reads=choice.reads)
         self.name, self.model, self.values = build(source, list(choice.params), options)
         self.initials = list(dict.fromkeys(self.model.initial_states()))
         self.is_actor = isinstance(self.model, Protocol)
@@ -291,7 +295,8 @@ class Session:
 
 
 def _actor_view(model: Protocol, state: Any, before: Any | None) -> dict[str, Any]:
-    nodes, bag, isolated, (next_write, acked), used, shared = state
+    nodes, bag, isolated, client, used, shared = state
+    next_write, acked = client[0], client[1]
     old = before if before is not None else state
     shown_nodes = []
     for i, name in enumerate(model.node_names):
@@ -332,7 +337,8 @@ def _actor_view(model: Protocol, state: Any, before: Any | None) -> dict[str, An
               if limit]
     view: dict[str, Any] = {
         "kind": "actors", "nodes": shown_nodes, "messages": messages,
-        "client": {"next_write": next_write, "writes": model.writes, "acked": acks},
+        "client": {"next_write": next_write, "writes": model.writes, "acked": acks,
+                   **client_ops.describe(model, client)},
         "faults": faults, "isolated": sorted(isolated),
     }
     if shared is not None:

@@ -50,6 +50,7 @@ function toHash(position) {
   q.set("spec", position.model.spec);
   for (const p of position.model.params) q.append("p", p);
   if (position.model.writes !== null && position.model.writes !== undefined) q.set("writes", position.model.writes);
+  if (position.model.reads !== null && position.model.reads !== undefined) q.set("reads", position.model.reads);
   if (position.model.faults) q.set("faults", position.model.faults);
   q.set("path", position.path.join("."));
   return "#/" + q.toString();
@@ -61,9 +62,11 @@ function fromHash() {
   const q = new URLSearchParams(text);
   if (!q.get("spec")) return null;
   const writes = q.get("writes");
+  const reads = q.get("reads");
   const path = (q.get("path") || "").split(".").filter((s) => s !== "").map(Number);
   return {
-    model: { spec: q.get("spec"), params: q.getAll("p"), writes: writes === null ? null : Number(writes), faults: q.get("faults") },
+    model: { spec: q.get("spec"), params: q.getAll("p"), writes: writes === null ? null : Number(writes), faults: q.get("faults"),
+             reads: reads === null ? null : Number(reads) },
     path,
   };
 }
@@ -215,6 +218,7 @@ function renderState(state) {
   if (!state.client.acked.length) acks.append(el("span", { class: "hint" }, "nothing yet"));
   for (const a of state.client.acked) acks.append(el("span", { class: "ack" + (a.new ? " changed" : "") }, a.text));
   client.append(acks);
+  if (state.client.reads) client.append(el("div", {}, `reads: ${state.client.reads}`));
   const faults = el("div", { class: "panel faults" }, el("h3", {}, "Fault budget left"));
   if (!state.faults.length) faults.append(el("span", { class: "hint" }, "no faults allowed"));
   for (const f of state.faults) {
