@@ -63,3 +63,20 @@ def judge(protocol, u):
                 good.add(before)
                 frontier.append(before)
     return {pair for pair in pairs if pair not in good}, depth
+
+
+def recovery_from(protocol, state, unreachable):
+    """Every state the recovery copy of ``protocol`` reaches from ``state``
+    with ``unreachable`` cut off, and whether one of them has the probe
+    write (one past ``protocol.writes``) acknowledged."""
+    relaxed, probe = protocol.recovery(), protocol.writes + 1
+    seen, todo = {state}, [state]
+    while todo:
+        here = todo.pop()
+        if any(value >= probe for value, _ in here[3][1]):
+            return seen, True
+        for action, nxt in relaxed.successors(here):
+            if _allowed(action, unreachable) and nxt not in seen:
+                seen.add(nxt)
+                todo.append(nxt)
+    return seen, False

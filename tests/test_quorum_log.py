@@ -8,6 +8,7 @@ from modelcheck.errors import SpecError
 from modelcheck import explore
 from modelcheck.load import load
 from modelcheck.run import Options, build, run, verdicts
+from tests.independent_availability import recovery_from
 
 
 def check(*params, faults="none", **options):
@@ -105,19 +106,10 @@ def test_a_node_that_cannot_vouch_for_its_log_leaves_two_of_three_stuck(rejoin):
     # R=2 votes: no leader ever, whatever the allowance.  The frontier's
     # full search of this cell is too big for the test suite; this is the
     # recovery search from that one state.
-    from modelcheck.available import allowed
-
     _, protocol, _ = build("quorum_log", [f"rejoin={rejoin}"], Options(faults="power_loss=1"))
     initial = next(protocol.initial_states())
     lost = next(nxt for action, nxt in protocol.successors(initial)
                 if action.kind == "power_loss" and action.node == "A")
-    relaxed, probe, cut = protocol.recovery(), protocol.writes + 1, frozenset({"B"})
-    seen, todo = {lost}, [lost]
-    while todo:
-        state = todo.pop()
-        assert not any(value >= probe for value, _ in state[3][1]), "recovered"
-        for action, nxt in relaxed.successors(state):
-            if allowed(action, cut) and nxt not in seen:
-                seen.add(nxt)
-                todo.append(nxt)
+    seen, recovered = recovery_from(protocol, lost, frozenset({"B"}))
+    assert not recovered
     assert len(seen) > 1  # C did campaign: it just cannot win

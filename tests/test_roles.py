@@ -13,16 +13,7 @@ from modelcheck.actors.faults import FaultBudget
 from modelcheck.cli import main
 from modelcheck.symmetry import brute_force_canonical, verify
 from tests.roles_specs import Coordinator, Office, Relay, Worker
-
-
-def reachable(model):
-    seen, todo = set(), list(model.initial_states())
-    while todo:
-        s = todo.pop()
-        if s not in seen:
-            seen.add(s)
-            todo.extend(t for _, t in model.successors(s))
-    return seen
+from tests.test_storage import reachable
 
 
 def actions(model):
