@@ -101,7 +101,9 @@ def shipped() -> list[str]:
 def load(spec: str) -> Spec:
     """Load a spec by file path or by the name of a shipped spec."""
     path = Path(spec)
-    if not path.suffix and not path.exists():
+    # A directory of the same name in the working directory does not hide
+    # a shipped spec: only a file does.
+    if not path.suffix and not path.is_file():
         candidate = SHIPPED_DIR / f"{spec}.py"
         if not candidate.exists():
             raise SpecError(

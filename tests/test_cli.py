@@ -36,6 +36,14 @@ def test_missing_file(tmp_path):
     assert_clean_error(run("check", str(tmp_path / "nope.py")), "does not exist")
 
 
+def test_a_directory_named_like_a_shipped_spec_does_not_hide_it(tmp_path, monkeypatch):
+    (tmp_path / "two_phase").mkdir()
+    monkeypatch.chdir(tmp_path)
+    result = run("check", "two_phase", "-p", "n=2")
+    assert result.exit_code == 0, result.output
+    assert "ok" in result.output
+
+
 def test_unknown_shipped_name():
     assert_clean_error(run("check", "no_such_spec"), "no spec 'no_such_spec'", "two_phase")
 
