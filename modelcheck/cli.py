@@ -9,7 +9,7 @@ import sys
 import traceback
 from collections.abc import Callable
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import click
 
@@ -30,6 +30,21 @@ from modelcheck.sweep import interrupted, parse_sweep, sweep, table, to_json
 from modelcheck.symmetry import verify
 
 READS_HELP = "Actor specs with behaves_as: how many reads the client issues (default: the spec's)."
+
+
+def _workload_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """--writes, --reads and --faults, as commands that run an actor spec's
+    model without searching it (simulate, explore) take them."""
+    for option in reversed((
+        click.option("--writes", type=click.IntRange(min=0), metavar="K",
+                     help="Actor specs: how many writes the client issues "
+                          "(default: the spec's)."),
+        click.option("--reads", type=click.IntRange(min=0), metavar="K", help=READS_HELP),
+        click.option("--faults", metavar="KIND=N,...",
+                     help="Actor specs: fault budget, as for `check` (default: the spec's)."),
+    )):
+        command = option(command)
+    return command
 
 
 def _memory_size(ctx: click.Context, param: click.Parameter, value: str | None) -> int | None:
@@ -383,11 +398,7 @@ def _verify_symmetry(spec: str, params: tuple[str, ...], options: Options, debug
               metavar="N", help="Processes running runs in parallel.")
 @click.option("--only", multiple=True, metavar="PROPERTY",
               help="Check only this invariant (repeatable).")
-@click.option("--writes", type=click.IntRange(min=0), metavar="K",
-              help="Actor specs: how many writes the client issues (default: the spec's).")
-@click.option("--reads", type=click.IntRange(min=0), metavar="K", help=READS_HELP)
-@click.option("--faults", metavar="KIND=N,...",
-              help="Actor specs: fault budget, as for `check` (default: the spec's).")
+@_workload_options
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
 @click.option("--diagram", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
               help="Draw the counterexample as a message sequence chart (.svg, .png or .dot).")
@@ -698,11 +709,7 @@ def frontier_command(
 @click.argument("spec")
 @click.option("-p", "--param", "params", multiple=True, metavar="NAME=VALUE",
               help="Set a spec parameter (repeatable).")
-@click.option("--writes", type=click.IntRange(min=0), metavar="K",
-              help="Actor specs: how many writes the client issues (default: the spec's).")
-@click.option("--reads", type=click.IntRange(min=0), metavar="K", help=READS_HELP)
-@click.option("--faults", metavar="KIND=N,...",
-              help="Actor specs: fault budget, as for `check` (default: the spec's).")
+@_workload_options
 @click.option("--port", type=click.IntRange(min=0, max=65535), default=8765, show_default=True,
               help="Port on 127.0.0.1 (0: any free port).")
 @click.option("--open", "open_browser", is_flag=True, help="Open the page in a web browser.")
