@@ -27,11 +27,12 @@ How it is computed:
    only distinct pairs are searched.
 3. Pairs are judged deepest first (the normal search's order reversed),
    each by a depth-first recovery search over the allowed steps of the
-   relaxed copy, which stops at a goal (the probe acknowledged) or at a
-   state already known to reach one; every state's steps are all looked
-   at before the search goes deeper.  On success the states on the search
-   stack are known good; on failure every state visited is known stuck.
-   Both memos carry over to later pairs.  Deepest first, a state's own
+   relaxed copy (``modelcheck.goal_search``), which stops at a goal (the
+   probe acknowledged) or at a state already known to reach one; every
+   state's steps are all looked at before the search goes deeper, and
+   every state visited is judged good or stuck, once for all pairs.  The
+   steps that need an unreachable node are not even tried
+   (``Protocol.cut_off``).  Deepest first, a state's own
    fault-free successors were judged before it, so most pairs are judged
    in one step.  (Breadth-first order judged each shallow pair by a long
    walk of its own: quorum_log with four nodes, W=R=3, one power loss,
@@ -65,6 +66,7 @@ from typing import Any
 from modelcheck import interrupt
 from modelcheck.actors.protocol import Action, GlobalState, Protocol, World
 from modelcheck.engine.bfs import Outcome, Progress, explore
+from modelcheck.goal_search import GoalSearch
 from modelcheck.model import Model
 from modelcheck.report import Report
 from modelcheck.symmetry import symmetry_group
@@ -256,12 +258,10 @@ def check_availability(
     deadline = None if time_limit is None else started + time_limit
     # Memos hold 64-bit fingerprints (hash) of states, not the states: a
     # recovery state would cost about 1 KB kept, a fingerprint about 70 B.
-    good: set[int] = set()
-    dead: set[int] = set()
-
     def steps(marked: GlobalState) -> Iterator[GlobalState]:
         """The recovery steps from ``marked``, as marked representatives."""
         state, unreachable = _unmark(marked)
+        relaxed.cut_off = unreachable
         for action, nxt in relaxed.successors(state):
             recovery.transitions += 1
             if allowed(action, unreachable):
@@ -274,43 +274,12 @@ def check_availability(
         found = []
         for nxt in steps(marked):
             key = hash(nxt)
-            if key in good or any(v >= probe for v, _ in nxt[3][1]):
+            if key in search.good or any(v >= probe for v, _ in nxt[3][1]):
                 return None
             found.append((key, nxt))
         return found
 
-    def reaches_goal(root: GlobalState, key: int) -> bool:
-        """Depth first from ``root`` until a goal or a known-good state.
-
-        On success every state on the stack reaches the goal; on failure
-        every state visited is stuck (all it reaches was visited).  A state
-        abandoned on the way to a success stays unjudged: it may lie on a
-        cycle through the stack.
-        """
-        visited = {key}
-        path = [key]
-        first = successors(root)
-        stack = [iter(first)] if first is not None else []
-        while stack:
-            for key, nxt in stack[-1]:
-                if key in dead or key in visited:
-                    continue
-                visited.add(key)
-                path.append(key)
-                below = successors(nxt)
-                if below is None:
-                    stack.clear()
-                else:
-                    stack.append(iter(below))
-                break
-            else:
-                stack.pop()
-                path.pop()
-        if path:  # stopped at a state with a step to the goal: the path reaches it
-            good.update(path)
-            return True
-        dead.update(visited)
-        return False
+    search: GoalSearch[GlobalState] = GoalSearch(successors)
 
     stuck = None
     limit = None
@@ -323,7 +292,7 @@ def check_availability(
             if interrupt.requested():
                 limit = interrupt.LIMIT
                 break
-        if max_states is not None and len(good) + len(dead) > max_states:
+        if max_states is not None and len(search.good) + len(search.dead) > max_states:
             limit = "max-states"
             break
         state = expanded[number]
@@ -334,12 +303,12 @@ def check_availability(
                 pair = canonical(pair)[0]
             key = hash(pair)
             seen.add(key)
-            if key in good or (key not in dead and reaches_goal(pair, key)):
+            if search.reaches(key, pair):
                 continue
             stuck = state, unreachable  # going backwards: the last found is the shallowest
             break
     recovery.pairs = len(seen)
-    recovery.states = len(good) + len(dead)
+    recovery.states = len(search.good) + len(search.dead)
     recovery.seconds = time.perf_counter() - recovering
     outcome.stats.seconds += recovery.seconds
     if limit is not None:

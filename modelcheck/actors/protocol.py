@@ -219,6 +219,12 @@ class Protocol(Model):
     #: register's one writer issues without waiting for the write before it
     #: (whose node may be unreachable for good).
     probe_write: int | None = None
+    #: On that copy too: the nodes the recovery run in progress has cut off.
+    #: Deliveries to or from them, their timeouts and the client's requests
+    #: to them are not even tried, since a recovery never takes them
+    #: (``modelcheck.available.allowed``).  A spec's own ``successors`` that
+    #: filters steps one by one sees the same steps, less those.
+    cut_off: frozenset[str] = frozenset()
 
     def __init__(self, nodes: int = 3, **counts: int) -> None:
         cls = type(self)
@@ -415,6 +421,7 @@ class Protocol(Model):
         nodes, bag, isolated, client, used, shared = s
         links = self._links()
         classes = self.node_classes
+        cut = self.cut_off
         limits = self.faults.limits()
         fault_room = self.max_total_faults is None or sum(used) < self.max_total_faults
 
@@ -425,6 +432,8 @@ class Protocol(Model):
             return used[:kind] + (used[kind] + 1,) + used[kind + 1 :]
 
         for m in links.deliverable(bag):
+            if cut and (m.src in cut or m.dst in cut):
+                continue
             rest = links.take(bag, m)
             if connected(isolated, m.src, m.dst):
                 dst = self.node_index[m.dst]
@@ -440,6 +449,8 @@ class Protocol(Model):
                     nodes, links.duplicate(bag, m), isolated, client, spend(DUPLICATE), shared)
 
         for i, name in enumerate(self.node_names):
+            if name in cut:
+                continue
             for handler in classes[i]._timeouts:
                 nxt = self._run(s, i, handler, (), bag, client)
                 if nxt is not None:
@@ -647,9 +658,10 @@ class Protocol(Model):
     def _requests(self, s: GlobalState, kind: str, number: int, issued: tuple
                   ) -> Iterator[tuple[Action, GlobalState]]:
         """The client's write or read ``number`` sent to each reachable node
-        whose role serves the client."""
+        (on the client's side of a partition, not cut off) whose role serves
+        the client."""
         for i, name in enumerate(self.node_names):
-            if name not in s[2] and self.node_classes[i].serves_client:
+            if name not in s[2] and name not in self.cut_off and self.node_classes[i].serves_client:
                 nxt = self._run(s, i, f"on_client_{kind}", (number,), s[1], issued)
                 # A node that ignores the request (not the leader) takes
                 # no step: the client tries another node.
