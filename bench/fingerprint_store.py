@@ -17,16 +17,13 @@ quiet machine; compare ratios only:
 * ``memory two_phase -p n=9 --no-symmetry``: ok, 10,340,352 states (depth
   29), RSS 34 MiB before, 243 MiB peak: 21.2 bytes per kept state;
   3,144 s (3,289 states/s, under load).
-* ``memory raft -p fsync=always --faults power_loss=1,partition=2
-  --time-limit 840`` (the issue's 17.5M-kept run, cut short: at this load
-  it would take about two hours): 2,108,066 kept (12.6M distinct) in 843 s,
-  peak RSS 154 MiB (120 MiB growth, 59.5 bytes a kept state at that size:
-  the fixed budgets still dominate; the table itself is 8-20 bytes a state,
-  so 17.5M kept should peak near 400 MiB, far below 1.5 GB, but that run
-  was not made).  A second attempt, uncapped, at load 8-10: 2,730,284 kept
-  (16.4M distinct, level 16) after 1,602 s with 160 MiB RSS, stopped to
-  free the core for other searches; at its rate the whole run needs
-  about three hours on a loaded machine.  Still not completed.
+* ``memory raft -p fsync=always --faults power_loss=1,partition=2`` (the
+  issue's 17.5M-kept run), 2026-11-30 19:31-20:35, on one core beside one
+  or two other searches (load 1.5-3): ok, 17,536,896 kept (the exact
+  store's count), 105,192,036 distinct, depth 30, in 3,805 s (4,609 kept/s);
+  RSS 36 MiB before, 426 MiB peak: 23.3 bytes per kept state, and 0.42 GiB
+  against the 1.5 GB asked for (the exact store took 8.8 GB).  The peak
+  came with the table's last doubling, at about 13.5M kept (277 -> 412 MiB).
 * ``speed two_phase -p n=6 --no-symmetry``: fingerprint / exact time 2.0-2.1
   (TwoPhase's steps are cheap, so the fingerprint dominates).
 * Raft ``fsync=log_async`` with symmetry (96,870 kept), back to back:
