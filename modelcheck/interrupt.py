@@ -61,7 +61,10 @@ def shared_flag() -> None:
 
 
 def _handle(signum: int, frame: object) -> None:
-    if not requested():
+    # This process's own first signal, not the shared flag: Ctrl-C reaches
+    # forked workers too, and one that took it first has set the flag
+    # already, which made this process (or the worker) die of its first.
+    if not _requested:
         request()
         return
     # The second signal: die of it, as if nobody had caught the first.

@@ -161,13 +161,19 @@ def test_simulate_on_workers(how):
     assert not [pid for pid in workers if alive(pid)]
 
 
-def test_frontier_prints_and_caches_what_it_finished(tmp_path):
+@pytest.mark.parametrize("how", ["ctrl-c", "sigterm"])
+def test_frontier_prints_and_caches_what_it_finished(tmp_path, how):
+    # Ctrl-C reaches the searching children too: one of them taking it for
+    # the user's second signal killed it, and the frontier printed nothing.
     cache = tmp_path / "cache"
     process = start("frontier", "quorum_log", "--nodes", "3", "--unreachable", "1",
                     "--losses", "0..1", "--cache", str(cache), "--jobs", "2", "--json")
     before = wait_for_stderr(process, "n=3 k=0")
-    code, out, err = stop(process, "sigterm")
+    searching = children(process.pid)
+    code, out, err = stop(process, how)
     assert code == 3, err
+    time.sleep(0.5)
+    assert not [pid for pid in searching if alive(pid)]
     cells = json.loads(out)
     assert len(cells) == 2
     searches = [line for line in (before + err).splitlines() if line.startswith("n=3")]
