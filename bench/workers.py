@@ -3,6 +3,7 @@
     python3 bench/workers.py                  # Raft fsync=always, power_loss=1
     python3 bench/workers.py --writes 1       # the same with one write (minutes)
     python3 bench/workers.py --small          # Kafka 3.4 without faults (a minute)
+    python3 bench/workers.py --side-by-side   # the machine's own ceiling (see below)
 
 Runs both searches back to back (one process first, then two workers, then
 again in the other order when --repeat 2), checks that the kept and distinct
@@ -22,6 +23,12 @@ the issue's case (767,534 kept) 117.4 s with one process, 85.1 s with two
 workers: 1.38x faster, CPU 1.40x (164.0 against 117.4 CPU s), so at best
 1.43x; --writes 1: 16.4 s against 12.4 s, 1.32x, CPU 1.42x.  The target,
 1.6x, is not met.
+
+--side-by-side --writes 1, quiet (load 0.9), 2026-11-30: one search alone
+17.2 s, two copies at once 17.1 and 17.3 s (1.00x): the machine itself
+costs nothing for running two searches side by side, so the workers' 1.40x
+CPU is the partitioned search's own overhead (fingerprinting owners,
+pickling batches, three visited-set lookups per successor), not the cores'.
 """
 
 from __future__ import annotations
@@ -62,16 +69,44 @@ def timed(spec: str, params: list[str], options: Options
         s.depth)
 
 
+def side_by_side(spec: str, params: list[str], options: Options, copies: int) -> None:
+    """The one-process search alone, then ``copies`` of it at once in forked
+    processes: how much running side by side slows each one down on this
+    machine (shared caches, memory bandwidth, a host's other tenants).  No
+    partitioned search can beat ``copies`` over that slowdown."""
+    alone = timed(spec, params, options)[0]
+    print(f"  alone: {alone:.1f} s; load {os.getloadavg()[0]:.1f}", flush=True)
+    pids = []
+    started = time.perf_counter()
+    for _ in range(copies):
+        pid = os.fork()
+        if pid == 0:  # a copy: the same search, its time on stdout
+            print(f"  side by side: {timed(spec, params, options)[0]:.1f} s", flush=True)
+            os._exit(0)
+        pids.append(pid)
+    for pid in pids:
+        os.waitpid(pid, 0)
+    together = (time.perf_counter() - started)
+    print(f"{copies} copies side by side took {together:.1f} s, {together / alone:.2f}x one "
+          f"alone: {copies} workers can be at most {copies * alone / together:.2f}x faster "
+          f"here; load {os.getloadavg()[0]:.1f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--small", action="store_true", help="Kafka 3.4 without faults")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--repeat", type=int, default=1, help="rounds, alternating the order")
     parser.add_argument("--writes", type=int, help="client writes (Raft: 1 keeps 117,680 states)")
+    parser.add_argument("--side-by-side", action="store_true",
+                        help="time the one-process search alone and --workers copies at once")
     args = parser.parse_args()
     spec, params, options = SMALL if args.small else RAFT
     if args.writes is not None:
         options = replace(options, writes=args.writes)
+    if args.side_by_side:
+        side_by_side(spec, params, options, args.workers)
+        return
     print(f"{spec} {' '.join(params)} faults={options.faults}; load {os.getloadavg()[0]:.1f}")
     times: dict[int, list[float]] = {1: [], args.workers: []}
     cpus: dict[int, list[float]] = {1: [], args.workers: []}
