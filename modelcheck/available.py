@@ -256,8 +256,6 @@ def check_availability(
     probe = protocol.writes + 1
     canonical = relaxed.canonical if symmetry else None
     deadline = None if time_limit is None else started + time_limit
-    # Memos hold 64-bit fingerprints (hash) of states, not the states: a
-    # recovery state would cost about 1 KB kept, a fingerprint about 70 B.
     def steps(marked: GlobalState) -> Iterator[GlobalState]:
         """The recovery steps from ``marked``, as marked representatives."""
         state, unreachable = _unmark(marked)
@@ -279,6 +277,8 @@ def check_availability(
             found.append((key, nxt))
         return found
 
+    # Its memos hold 64-bit fingerprints (hash) of states, not the states: a
+    # recovery state would cost about 1 KB kept, a fingerprint about 70 B.
     search: GoalSearch[GlobalState] = GoalSearch(successors)
 
     stuck = None

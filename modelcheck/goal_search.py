@@ -12,9 +12,11 @@ for good and the verdicts carry over to later roots:
   as in Tarjan's algorithm, so a state that loops back to the path is not
   taken for stuck while the path may still succeed.
 
-Before components were tracked, a state visited on the way to a success,
-but not on its path, stayed unjudged and was searched again by later
-roots: half the work on quorum_log with four nodes.
+Before components were tracked, a state visited on the way to a success
+but off its path stayed unjudged: half the states visited on quorum_log
+with four nodes.  (Later roots seldom came back to them there, so the
+expansions hardly changed; on models whose recovery runs re-enter such
+states they are no longer searched twice.)
 
 States are known by keys (64-bit fingerprints in availability), which is
 all the memos keep.
