@@ -17,6 +17,10 @@ quiet machine; compare ratios only:
 * ``memory two_phase -p n=9 --no-symmetry``: ok, 10,340,352 states (depth
   29), RSS 34 MiB before, 243 MiB peak: 21.2 bytes per kept state;
   3,144 s (3,289 states/s, under load).
+* the same TwoPhase n=9 run on a quiet machine (load 1-1.5), 2026-11-30
+  22:47: ok, 10,340,352 states, depth 29, 324.4 s (31,874 states/s); RSS
+  36 MiB before, 241 MiB peak: 20.8 bytes per kept state.  TLC's 59k
+  states/s (n=8, 2 workers) would take about 175 s: 1.85x, on one core.
 * ``memory raft -p fsync=always --faults power_loss=1,partition=2`` (the
   issue's 17.5M-kept run), 2026-11-30 19:31-20:35, on one core beside one
   or two other searches (load 1.5-3): ok, 17,536,896 kept (the exact
