@@ -149,10 +149,13 @@ class Share:
         may use).
         """
         # Successor -> (key, orbit size), or [key, orbit size, parent ids]
-        # with @recoverable properties.  The first key found is the least:
-        # the frontier is expanded in id order, each state's actions in order.
+        # with @recoverable properties; None for a successor stored already
+        # (here, or by the owner it was sent to last level), so that its
+        # repeats cost one lookup.  The first key found is the least: the
+        # frontier is expanded in id order, each state's actions in order.
         found: dict[Hashable, Any] = {}
-        groups: list[list[Hashable]] = [[] for _ in range(self.workers)]
+        # Per owner: the successors sent to it, and their entries.
+        groups: list[tuple[list[Hashable], list[Any]]] = [([], []) for _ in range(self.workers)]
         edges = self.into is not None
         events: list[Event] = []
         self.fanout = []
@@ -189,14 +192,17 @@ class Share:
                         if entry is not None:
                             entry[2].append(ident)
                             continue
-                        found[nxt] = [base | action, size, [ident]]
-                    # Known to be stored already (here, or by the owner it was
-                    # sent to last level): not new, so not sent again.
-                    elif nxt in found or nxt in visited or nxt in sent:
-                        continue
+                        entry = found[nxt] = [base | action, size, [ident]]
                     else:
-                        found[nxt] = (base | action, size)
-                    groups[owner(nxt, workers) if shared else 0].append(nxt)
+                        entry = (base | action, size)
+                        if found.setdefault(nxt, entry) is not entry:
+                            continue
+                        if nxt in visited or nxt in sent:
+                            found[nxt] = None
+                            continue
+                    group = groups[owner(nxt, workers) if shared else 0]
+                    group[0].append(nxt)
+                    group[1].append(entry)
             except Exception:  # noqa: BLE001 - the coordinator repeats it to explain it
                 events.append(Event(key_of(ident, action + 1), "error"))
                 break
@@ -210,8 +216,7 @@ class Share:
                 break
         self.sent = found if not edges else {}
         batches = []
-        for target, group in enumerate(groups):
-            batch = (group, [found[state] for state in group])
+        for target, batch in enumerate(groups):
             if target == self.index:  # kept here, never pickled
                 self.own_batch = batch
                 batches.append(b"")
