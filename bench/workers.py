@@ -29,6 +29,19 @@ workers: 1.38x faster, CPU 1.40x (164.0 against 117.4 CPU s), so at best
 costs nothing for running two searches side by side, so the workers' 1.40x
 CPU is the partitioned search's own overhead (fingerprinting owners,
 pickling batches, three visited-set lookups per successor), not the cores'.
+
+Again, 2026-11-30 22:55-23:05 (quiet, load 0.9-1.8), same run, identical
+counts: the issue's case 123.5 s with one process, 86.1 s with two
+workers: 1.43x, CPU 1.36x (168.3 against 123.5 CPU s); --writes 1: 18.7
+against 12.0 s, 1.56x, CPU 1.24x.  --side-by-side on the issue's case
+(PYTHONHASHSEED=0): alone 117.3 s, two copies at once 124.6 and 124.9 s,
+1.07x: at this size two searches do slow each other (shared L3 and memory
+bandwidth), so the ceiling for two workers here is 1.88x, and 1.6x needs
+the partitioned search's own CPU within 1.17x of the one-process search's.
+It is about 1.27x: owners' fingerprints (about 3.5 us for each of 1.56M
+candidate successors), the extra lookups, pickled batches, and merging
+received states.  Run to run, the same search varies by up to 10% in CPU
+time on this machine, so compare only searches run side by side.
 """
 
 from __future__ import annotations
