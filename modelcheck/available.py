@@ -25,27 +25,32 @@ How it is computed:
 2. Each state is paired with every set U.  U rides in the state's shared
    slot, so the protocol's symmetry canonicalises (state, U) jointly and
    only distinct pairs are searched.
-3. Pairs are judged deepest first (the normal search's order reversed),
-   each by a depth-first recovery search over the allowed steps of the
-   relaxed copy (``modelcheck.goal_search``), which stops at a goal (the
-   probe acknowledged) or at a state already known to reach one; every
-   state's steps are all looked at before the search goes deeper, and
-   every state visited is judged good or stuck, once for all pairs.  The
-   steps that need an unreachable node are not even tried
-   (``Protocol.cut_off``).  Deepest first, a state's own
-   fault-free successors were judged before it, so most pairs are judged
-   in one step.  (Breadth-first order judged each shallow pair by a long
-   walk of its own: quorum_log with four nodes, W=R=3, one power loss,
-   one node unreachable, was not judged in 40 minutes.)  (A breadth-first
-   search of every pair's whole recovery space with backward reachability,
-   as ``@recoverable`` does, took 64 s for Raft's 437 pairs at terms=1,
-   writes=0: the allowance makes each pair's space large, while a path to
-   the goal is short.)
-4. The stuck pair of the shallowest state (first in the normal search's
+3. Each pair is judged by a depth-first recovery search over the allowed
+   steps of the relaxed copy (``modelcheck.goal_search``), which stops at
+   a goal (the probe acknowledged) or at a state already known to reach
+   one; every state's steps are all looked at before the search goes
+   deeper, and every state visited is judged good or stuck, once for all
+   pairs.  The steps that need an unreachable node are not even tried
+   (``Protocol.cut_off``).
+4. Pairs are judged first in breadth-first order, as the normal search
+   finds their states (or over its recorded states), so a design that gets
+   stuck early is settled as soon as its search reaches the stuck state,
+   without the rest of the normal search: ``check_availability(check=...)``
+   lets one normal search judge the invariants too, whichever fails first.
+   That pass stops when it has expanded ``BREADTH_FIRST_BUDGET`` recovery
+   states, and the states it did not judge are then judged deepest first
+   (the normal search's order reversed): a state's own fault-free
+   successors are judged before it, so most pairs take one step, where a
+   shallow pair judged first may walk far.  Deepest first is the cheaper
+   order where every pair is good, breadth-first the only one that stops
+   early (``bench/availability_order.py``).
+5. The stuck pair of the shallowest state (first in the normal search's
    order, then the first set of nodes) is reported, with a shortest path
-   to its state (a second normal search that stops at its orbit), its set
-   renamed to that path's node names: the same pair breadth-first order
-   would stop at, since being stuck does not depend on the order.
+   to its state, its set renamed to that path's node names: as shallow a
+   state whatever order the pairs were judged in, since being stuck does
+   not depend on it.  The breadth-first
+   pass has that path from the search that found the state; after the
+   deepest-first pass a second normal search stops at the state's orbit.
 
 The memos keep 64-bit fingerprints (Python's ``hash``) rather than states,
 as TLC does: two recovery states with one fingerprint would share a
@@ -85,6 +90,10 @@ class Recovery:
     states: int = 0
     transitions: int = 0
     seconds: float = 0.0
+    #: The normal search's own verdict: ok when it saw every reachable state
+    #: (so the invariants it was asked to ``check`` hold), violation when
+    #: one of them or ``available`` failed before it ended.
+    normal: str = ""
 
     @property
     def collision_odds(self) -> float:
@@ -160,13 +169,16 @@ def allowed(action: Action, unreachable: frozenset[str]) -> bool:
 class _Normal(Model):
     """The protocol's own state space, with ``check`` (names of invariants)
     as the only properties; the search records the states it expands
-    (breadth-first order).  With ``target``, the only property is not
-    being in ``target``'s orbit, to find a shortest path there."""
+    (breadth-first order).  With ``in_order``, ``available`` is judged as
+    the search goes.  With ``target``, the only property is not being in
+    ``target``'s orbit, to find a shortest path there."""
 
     def __init__(self, protocol: Protocol, check: Sequence[str] = (), *,
-                 target: GlobalState | None = None, symmetry: bool = True) -> None:
+                 in_order: _InOrder | None = None, target: GlobalState | None = None,
+                 symmetry: bool = True) -> None:
         self.protocol = protocol
         self.check = check
+        self.in_order = in_order
         self.target = target
         self.symmetry = symmetry
         self.expanded: list[GlobalState] = []
@@ -180,8 +192,11 @@ class _Normal(Model):
 
     def invariants(self) -> dict[str, Any]:
         if self.target is None:
-            return {name: holds for name, holds in self.protocol.invariants().items()
-                    if name in self.check}
+            checked = {name: holds for name, holds in self.protocol.invariants().items()
+                       if name in self.check}
+            if self.in_order is not None:
+                checked[PROPERTY] = self.in_order.holds
+            return checked
         target = self.target
         if not self.symmetry:
             return {PROPERTY: lambda s: s != target}
@@ -224,6 +239,134 @@ def explore_recording(
     return explore(normal, **limits), normal.expanded
 
 
+#: Recovery states the breadth-first pass may expand in all before it leaves
+#: the rest to the deepest-first pass.
+BREADTH_FIRST_BUDGET = 200_000
+
+
+class _Judge:
+    """Judges (state, unreachable set) pairs: whether the others can still get
+    the probe write acknowledged.  Verdicts are memoised across pairs."""
+
+    def __init__(self, protocol: Protocol, u: int, symmetry: bool, recovery: Recovery) -> None:
+        self.cuts = [frozenset(cut) for cut in combinations(protocol.node_names, u)]
+        self.relaxed = protocol.recovery()
+        self.probe = protocol.writes + 1
+        self.canonical = self.relaxed.canonical if symmetry else None
+        self.recovery = recovery
+        self.pairs: set[int] = set()
+        # Its memos hold 64-bit fingerprints (hash) of states, not the states:
+        # a recovery state would cost about 1 KB kept, a fingerprint about 70 B.
+        self.search: GoalSearch[GlobalState] = GoalSearch(self._successors)
+
+    def _steps(self, marked: GlobalState) -> Iterator[GlobalState]:
+        """The recovery steps from ``marked``, as marked representatives."""
+        state, unreachable = _unmark(marked)
+        relaxed, canonical = self.relaxed, self.canonical
+        relaxed.cut_off = unreachable
+        for action, nxt in relaxed.successors(state):
+            self.recovery.transitions += 1
+            if allowed(action, unreachable):
+                nxt = _mark(nxt, unreachable)
+                yield canonical(nxt)[0] if canonical is not None else nxt
+
+    def _successors(self, marked: GlobalState) -> list[tuple[int, GlobalState]] | None:
+        """The keyed recovery steps from ``marked``; None when one of them
+        is a goal or known to reach one."""
+        found = []
+        good, probe = self.search.good, self.probe
+        for nxt in self._steps(marked):
+            key = hash(nxt)
+            if key in good or any(v >= probe for v, _ in nxt[3][1]):
+                return None
+            found.append((key, nxt))
+        return found
+
+    def stuck_cut(self, state: GlobalState,
+                  budget: int | None = None) -> frozenset[str] | None | _Undecided:
+        """The first unreachable set ``state`` is stuck with, None when it is
+        stuck with none, UNDECIDED when a pair needs more than ``budget``
+        recovery states."""
+        started = time.perf_counter()
+        try:
+            return self._stuck_cut(state, budget)
+        finally:
+            self.recovery.seconds += time.perf_counter() - started
+
+    def _stuck_cut(self, state: GlobalState,
+                   budget: int | None) -> frozenset[str] | None | _Undecided:
+        for unreachable in self.cuts:
+            pair = _mark(state, unreachable)
+            if self.canonical is not None:
+                pair = self.canonical(pair)[0]
+            key = hash(pair)
+            self.pairs.add(key)
+            reaches = self.search.reaches(key, pair, budget)
+            if reaches is None:
+                return UNDECIDED
+            if not reaches:
+                return unreachable
+        return None
+
+    def count(self) -> None:
+        self.recovery.pairs = len(self.pairs)
+        self.recovery.states = len(self.search.good) + len(self.search.dead)
+
+
+class _Undecided:
+    pass
+
+
+UNDECIDED = _Undecided()
+
+
+class _InOrder:
+    """Judges states in the normal search's order until it has expanded
+    ``budget`` recovery states; gives up (for good) at the state that would
+    need more.  As an invariant it fails at the first stuck state."""
+
+    def __init__(self, judge: _Judge, budget: int, max_states: int | None = None) -> None:
+        self.judge = judge
+        self.budget = budget
+        #: Recovery states judged beyond which availability is left undecided.
+        self.max_states = max_states
+        self.limit: str | None = None
+        self.start = judge.search.expansions
+        self.active = budget > 0
+        #: The state it gave up at; every state before it is stuck with no set.
+        self.undecided: GlobalState | None = None
+        self.stuck: tuple[GlobalState, frozenset[str]] | None = None
+
+    def holds(self, state: GlobalState) -> bool:
+        if self.stuck is not None:
+            return False  # the search is stopping at it, and asks again
+        if not self.active:
+            return True
+        search = self.judge.search
+        if self.max_states is not None and len(search.good) + len(search.dead) > self.max_states:
+            self.active, self.limit = False, "max-states"
+            return True
+        left = self.budget - (search.expansions - self.start)
+        cut = self.judge.stuck_cut(state, left) if left > 0 else UNDECIDED
+        if cut is UNDECIDED:
+            self.active = False
+            self.undecided = state
+        elif cut is not None:
+            self.stuck = state, cut  # type: ignore[assignment]
+            return False
+        return True
+
+    def left(self, expanded: list[GlobalState]) -> list[GlobalState]:
+        """The states of a finished search (in its order) it did not judge."""
+        if self.active:
+            return []
+        if self.undecided is None:  # it never judged any
+            return expanded
+        # The first entry of the state it gave up at: the search may have
+        # looked at a few states before expanding them (symmetry spot checks).
+        return expanded[expanded.index(self.undecided):]
+
+
 def check_availability(
     protocol: Protocol,
     u: int,
@@ -233,6 +376,8 @@ def check_availability(
     time_limit: float | None = None,
     progress: Progress | None = None,
     searched: tuple[Outcome, list[GlobalState]] | None = None,
+    breadth_first_budget: int = BREADTH_FIRST_BUDGET,
+    check: Sequence[str] = (),
 ) -> tuple[Outcome, Recovery, tuple[str, ...]]:
     """Judge ``available`` with ``u`` nodes unreachable.
 
@@ -241,102 +386,106 @@ def check_availability(
     the path's names.  ``max_states`` and ``time_limit`` bound each search.
     ``searched``: a complete normal search already made with the same
     symmetry (``explore_recording``), to reuse instead of searching again.
+    ``breadth_first_budget``: the recovery states the breadth-first pass
+    may expand (0: judge every pair deepest first).  ``check``: invariants
+    the normal search judges too (without ``searched``); when one fails
+    first, the outcome is its violation and availability is not judged.
     """
     started = time.perf_counter()
-    if searched is None:
-        searched = explore_recording(protocol, symmetry=symmetry, max_states=max_states,
-                                     time_limit=time_limit, progress=progress)
-    outcome, expanded = searched
-    outcome = replace(outcome, stats=copy(outcome.stats))
-    recovery = Recovery()
-    recovering = time.perf_counter()
-    if outcome.verdict != "ok":
-        return outcome, recovery, ()
-    relaxed = protocol.recovery()
-    probe = protocol.writes + 1
-    canonical = relaxed.canonical if symmetry else None
     deadline = None if time_limit is None else started + time_limit
-    def steps(marked: GlobalState) -> Iterator[GlobalState]:
-        """The recovery steps from ``marked``, as marked representatives."""
-        state, unreachable = _unmark(marked)
-        relaxed.cut_off = unreachable
-        for action, nxt in relaxed.successors(state):
-            recovery.transitions += 1
-            if allowed(action, unreachable):
-                nxt = _mark(nxt, unreachable)
-                yield canonical(nxt)[0] if canonical is not None else nxt
-
-    def successors(marked: GlobalState) -> list[tuple[int, GlobalState]] | None:
-        """The keyed recovery steps from ``marked``; None when one of them
-        is a goal or known to reach one."""
-        found = []
-        for nxt in steps(marked):
-            key = hash(nxt)
-            if key in search.good or any(v >= probe for v, _ in nxt[3][1]):
-                return None
-            found.append((key, nxt))
-        return found
-
-    # Its memos hold 64-bit fingerprints (hash) of states, not the states: a
-    # recovery state would cost about 1 KB kept, a fingerprint about 70 B.
-    search: GoalSearch[GlobalState] = GoalSearch(successors)
-
-    stuck = None
+    recovery = Recovery()
+    judge = _Judge(protocol, u, symmetry, recovery)
+    in_order = _InOrder(judge, breadth_first_budget, max_states)
     limit = None
-    seen: set[int] = set()
-    for done, number in enumerate(range(len(expanded) - 1, -1, -1)):
-        if not done % 64:
-            if deadline is not None and time.perf_counter() >= deadline:
-                limit = "time-limit"
-                break
-            if interrupt.requested():
-                limit = interrupt.LIMIT
-                break
-        if max_states is not None and len(search.good) + len(search.dead) > max_states:
-            limit = "max-states"
-            break
-        state = expanded[number]
-        for cut in combinations(protocol.node_names, u):
-            unreachable = frozenset(cut)
-            pair = _mark(state, unreachable)
-            if canonical is not None:
-                pair = canonical(pair)[0]
-            key = hash(pair)
-            seen.add(key)
-            if search.reaches(key, pair):
-                continue
-            stuck = state, unreachable  # going backwards: the last found is the shallowest
-            break
-    recovery.pairs = len(seen)
-    recovery.states = len(search.good) + len(search.dead)
-    recovery.seconds = time.perf_counter() - recovering
-    outcome.stats.seconds += recovery.seconds
+    if searched is None:
+        normal = _Normal(protocol, check, in_order=in_order)
+        outcome = explore(normal, symmetry=symmetry, max_states=max_states,
+                          time_limit=time_limit, progress=progress)
+        expanded = normal.expanded
+        recovery.normal = outcome.verdict
+        if outcome.verdict == "violation" and outcome.property != PROPERTY:
+            return outcome, recovery, ()
+    else:
+        outcome, expanded = searched
+        outcome = replace(outcome, stats=copy(outcome.stats))
+        recovery.normal = outcome.verdict
+        if outcome.verdict == "ok":
+            limit = _judge_in_order(in_order, expanded, deadline)
+    stuck = in_order.stuck
+    limit = limit or in_order.limit
+    if outcome.verdict == "ok" and stuck is None and limit is None:
+        stuck, limit = _judge_deepest_first(judge, in_order.left(expanded), deadline, max_states)
+    judge.count()
+    if searched is None:  # the normal search's own time includes the breadth-first pass
+        outcome.stats.seconds = time.perf_counter() - started
+    else:
+        outcome.stats.seconds += time.perf_counter() - started
     if limit is not None:
         return Outcome("incomplete", outcome.stats, limit=limit), recovery, ()
     if stuck is None:
         return outcome, recovery, ()
     state, unreachable = stuck
-    found = explore(_Normal(protocol, target=state, symmetry=symmetry), symmetry=symmetry)
+    found = outcome
+    if outcome.verdict != "violation":  # a shortest path to it, in original names
+        found = explore(_Normal(protocol, target=state, symmetry=symmetry), symmetry=symmetry)
+        found.stats = outcome.stats
     last = found.path[-1]
     renamed = unreachable
     if last != state:  # the path reached another member of the orbit
         names = protocol.node_names
         perm = next(p for p in symmetry_group(protocol) if protocol.permute(state, p) == last)
         renamed = frozenset(names[perm[names.index(n)]] for n in unreachable)
-    found.stats = outcome.stats
     return found, recovery, tuple(sorted(renamed))
+
+
+def _judge_in_order(in_order: _InOrder, expanded: list[GlobalState],
+                    deadline: float | None) -> str | None:
+    """Run ``in_order`` over a finished search's states; the limit reached, if any."""
+    for number, state in enumerate(expanded):
+        if not number % 64 and (limit := _limit(deadline)) is not None:
+            return limit
+        if not in_order.holds(state) or not in_order.active:
+            break
+    return None
+
+
+def _judge_deepest_first(
+    judge: _Judge, states: list[GlobalState], deadline: float | None, max_states: int | None,
+) -> tuple[tuple[GlobalState, frozenset[str]] | None, str | None]:
+    """The first stuck pair of ``states`` (in their order), judged deepest
+    first; or the limit reached first."""
+    search = judge.search
+    stuck = None
+    for done, state in enumerate(reversed(states)):
+        if not done % 64 and (limit := _limit(deadline)) is not None:
+            return None, limit
+        if max_states is not None and len(search.good) + len(search.dead) > max_states:
+            return None, "max-states"
+        cut = judge.stuck_cut(state)
+        if cut is not None:
+            stuck = state, cut  # going backwards: the last found is the shallowest
+    return stuck, None  # type: ignore[return-value]
+
+
+def _limit(deadline: float | None) -> str | None:
+    if deadline is not None and time.perf_counter() >= deadline:
+        return "time-limit"
+    if interrupt.requested():
+        return interrupt.LIMIT
+    return None
 
 
 def report(name: str, values: dict[str, Any], protocol: Protocol, u: int, *,
            symmetry: bool, max_states: int | None = None, time_limit: float | None = None,
            progress: Progress | None = None,
-           searched: tuple[Outcome, list[GlobalState]] | None = None) -> AvailabilityReport:
+           searched: tuple[Outcome, list[GlobalState]] | None = None,
+           check: Sequence[str] = ()) -> AvailabilityReport:
     """``check_availability`` as a report: trace, unreachable nodes, reasons."""
     outcome, recovery, unreachable = check_availability(
         protocol, u, symmetry=symmetry, max_states=max_states, time_limit=time_limit,
-        progress=progress, searched=searched)
+        progress=progress, searched=searched, check=check)
     reasons: list[str] = []
-    if outcome.verdict == "violation":
+    if outcome.verdict == "violation" and outcome.property == PROPERTY:
         world = World(protocol, outcome.path[-1])
         reasons = protocol.why_stuck(world, frozenset(unreachable))
     return AvailabilityReport(name, values, protocol, outcome, (PROPERTY,),

@@ -10,7 +10,15 @@ spec accepts is a design.  A *cell* is ``(n, u, k)``.  Per cell and design:
 * durability: the spec's invariants under ``power_loss=k`` (they do not
   depend on ``u``);
 * availability: ``available`` with ``u`` nodes unreachable
-  (``modelcheck.available``), judged only for designs found durable.
+  (``modelcheck.available``), judged only for designs not found to lose
+  a write.
+
+One search judges both: the normal search checks the invariants and, as it
+goes, whether its states are stuck, and stops at whichever fails first.  A
+design found stuck first is out of the cell whatever it keeps, so its
+durability is shown as not searched; one that loses a write first is not
+judged for availability.  Durability is kept for the design's other cells
+(other ``u``), where only availability is searched.
 
 Answers that follow from others are inferred, not searched, and say so:
 
@@ -44,7 +52,7 @@ import os
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -144,7 +152,7 @@ class Design:
 
 @dataclass
 class Verdict:
-    """A design in a cell: its durability and, if durable, its availability."""
+    """A design in a cell: its durability and, unless it loses a write, its availability."""
 
     design: Design
     durability: Result
@@ -245,23 +253,37 @@ def _faults(k: int) -> str:
 
 
 def _search(task: dict[str, Any]) -> dict[str, Any]:
-    """One search in a worker process: durability or availability of a design."""
+    """One search in a worker process, of a design: its availability, or
+    (kind ``design``) its durability and, as that search goes, its
+    availability, whichever fails first."""
+    from modelcheck.available import PROPERTY
     from modelcheck.available import report as availability_report
-    from modelcheck.run import Options, build, run
+    from modelcheck.report import Report
+    from modelcheck.run import Options, build
 
     options = Options(faults=_faults(task["k"]), time_limit=task["time_limit"],
                       max_states=task["max_states"])
-    if task["kind"] == "durability":
-        name, model, _ = build(task["spec"], task["params"], options)
-        report = run(task["spec"], task["params"], Options(
-            faults=options.faults, time_limit=options.time_limit,
-            max_states=options.max_states, only=tuple(model.invariants())))
-    else:
-        name, model, values = build(task["spec"], task["params"], options)
-        report = availability_report(name, {**values, "unreachable": task["u"]}, model,
-                                     task["u"], symmetry=model.symmetry_size() > 1,
-                                     max_states=options.max_states,
-                                     time_limit=options.time_limit)
+    name, model, values = build(task["spec"], task["params"], options)
+    invariants = tuple(model.invariants()) if task["kind"] == "design" else ()
+    report = availability_report(name, {**values, "unreachable": task["u"]}, model, task["u"],
+                                 symmetry=model.symmetry_size() > 1,
+                                 max_states=options.max_states,
+                                 time_limit=options.time_limit, check=invariants)
+    o, normal = report.outcome, report.recovery.normal
+    lost = o.verdict == "violation" and o.property != PROPERTY
+    if task["kind"] != "design":
+        return {"availability": _result(report)}
+    if lost:  # availability is not judged: the design is out
+        return {"durability": _result(Report(name, values, model, o, invariants))}
+    if normal == "violation":  # stuck before the normal search ended: durability unknown
+        return {"availability": _result(report)}
+    durability = replace(o, verdict=normal, property=None, path=[],
+                         limit=o.limit if normal == "incomplete" else None)
+    return {"durability": _result(Report(name, values, model, durability, invariants)),
+            "availability": _result(report)}
+
+
+def _result(report: Any) -> dict[str, Any]:
     o = report.outcome
     violated = o.verdict == "violation"
     return {"verdict": o.verdict, "property": o.property, "limit": o.limit,
@@ -315,6 +337,10 @@ class Cache:
         os.replace(partial, path)  # never a half-written entry
 
 
+#: A search to run: kind (design or availability), n, design, k, u.
+Job = tuple[str, int, "Design", int, int]
+
+
 @dataclass
 class Counts:
     """What a frontier run did: searches run, answered from the cache, inferred."""
@@ -355,16 +381,33 @@ class Frontier:
                 "u": u if kind == "availability" else None,
                 **({"fixed": list(self.fixed)} if self.fixed else {})}
 
-    def _run(self, jobs: list[tuple[str, int, Design, int, int]]) -> dict[tuple, Result]:
-        """Search ``jobs`` (kind, n, design, k, u), from the cache where possible."""
-        results: dict[tuple, Result] = {}
+    def _cached(self, job: Job) -> dict[str, Result] | None:
+        """What the cache answers for ``job``, None when it must be searched.
+
+        A design job is answered by its durability alone, or by a stuck
+        state found before its durability was (durability unknown)."""
+        kind, n, design, k, u = job
+        found = {}
+        for what in ("durability", "availability") if kind == "design" else (kind,):
+            cached = self.cache.get(self._key(what, n, design, k, u), self.budget)
+            if cached is not None:
+                found[what] = Result(**cached)
+        if kind != "design" or "durability" in found:
+            return found or None
+        stuck = found.get("availability")
+        return found if stuck is not None and stuck.verdict == "violation" else None
+
+    def _run(self, jobs: list[Job]) -> dict[Job, dict[str, Result]]:
+        """Search ``jobs`` (kind, n, design, k, u), from the cache where
+        possible: for each, its results by what they judge (durability,
+        availability)."""
+        results: dict[Job, dict[str, Result]] = {}
         todo = []
         for job in jobs:
-            kind, n, design, k, u = job
-            cached = self.cache.get(self._key(*job), self.budget)
+            cached = self._cached(job)
             if cached is not None:
                 self.counts.cached += 1
-                results[job] = Result(**cached)
+                results[job] = cached
             else:
                 todo.append(job)
         tasks = [{"spec": str(self.spec.path), "kind": kind, "k": k, "u": u,
@@ -373,7 +416,9 @@ class Frontier:
         if not tasks:
             return results
         if self.from_cache or interrupt.requested():
-            results.update((job, Result("incomplete", limit="not searched")) for job in todo)
+            unsearched = Result("incomplete", limit="not searched")
+            results.update((job, {"durability": unsearched, "availability": unsearched}
+                            if job[0] == "design" else {job[0]: unsearched}) for job in todo)
             return results
         if self.jobs > 1 and len(tasks) > 1:
             # Forked, so that the workers see a stop requested here.
@@ -386,17 +431,19 @@ class Frontier:
             results.update(self._store(todo, map(_search, tasks)))
         return results
 
-    def _store(self, todo: list[tuple], found: Iterable[dict[str, Any]]) -> dict[tuple, Result]:
+    def _store(self, todo: list[Job], found: Iterable[dict[str, Any]]
+               ) -> dict[Job, dict[str, Result]]:
         stored = {}
-        for job, result in zip(todo, found):
+        for job, results in zip(todo, found):
             self.counts.searched += 1
-            if result["limit"] != interrupt.LIMIT:  # an interruption says nothing to keep
-                self.cache.put(self._key(*job), self.budget, result)
-            stored[job] = Result(**result)
+            kind, n, design, k, u = job
+            stored[job] = {what: Result(**result) for what, result in results.items()}
+            for what, result in results.items():
+                if result["limit"] != interrupt.LIMIT:  # an interruption says nothing to keep
+                    self.cache.put(self._key(what, n, design, k, u), self.budget, result)
             if self.on_search is not None:
-                kind, n, design, k, u = job
-                self.on_search(f"n={n} k={k}" + (f" u={u}" if kind == "availability" else "")
-                               + f" {design}: {kind} {stored[job].text()}")
+                told = ", ".join(f"{what} {r.text()}" for what, r in stored[job].items())
+                self.on_search(f"n={n} k={k} u={u} {design}: {told}")
         return stored
 
     def cells(self, nodes: list[int], unreachable: list[int], losses: list[int]) -> list[Cell]:
@@ -425,8 +472,9 @@ class Frontier:
                 durability: dict[tuple[Design, int], Result],
                 availability: dict[tuple[Design, int, int], Result]) -> None:
         """Decide ``designs`` in cell (n, u, k): inferences first, then
-        searches a batch at a time (durability, then availability of the
-        designs that keep their writes), until a witness if not all wanted."""
+        searches a batch at a time (durability with availability as it goes,
+        then the rest of availability for designs whose durability was
+        known already), until a witness if not all wanted."""
         open_designs = []
         for d in designs:
             if (d, k) not in durability:
@@ -465,17 +513,24 @@ class Frontier:
                         inferred=f"the cell's {self.cell_time:g} s were spent")
                 return
             batch, open_designs = open_designs[: self.jobs], open_designs[self.jobs :]
-            found = self._run([("durability", n, d, k, 0) for d in batch
+            # One search judges durability and, as it goes, availability:
+            # a stuck state found first settles the design without the rest.
+            found = self._run([("design", n, d, k, u) for d in batch
                                if (d, k) not in durability])
-            for (_, _, d, _, _), result in found.items():
-                durability[d, k] = result
-            keeping = [d for d in batch if durability[d, k].verdict != "violation"]
-            found = self._run([("availability", n, d, k, u) for d in keeping])
-            for (_, _, d, _, _), result in found.items():
-                availability[d, u, k] = result
+            for (_, _, d, _, _), results in found.items():
+                if "durability" in results:
+                    durability[d, k] = results["durability"]
+                if "availability" in results:
+                    availability[d, u, k] = results["availability"]
+            keeping = [d for d in batch if (d, k) not in durability
+                       or durability[d, k].verdict != "violation"]
+            found = self._run([("availability", n, d, k, u) for d in keeping
+                               if (d, u, k) not in availability])
+            for (_, _, d, _, _), results in found.items():
+                availability[d, u, k] = results["availability"]
             if not self.all_witnesses and any(
-                    durability[d, k].verdict == "ok" and availability[d, u, k].verdict == "ok"
-                    for d in keeping):
+                    (d, k) in durability and durability[d, k].verdict == "ok"
+                    and availability[d, u, k].verdict == "ok" for d in keeping):
                 for d in open_designs:
                     availability[d, u, k] = Result("skipped", inferred="the cell has a witness")
                 return

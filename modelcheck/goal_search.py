@@ -20,6 +20,11 @@ states they are no longer searched twice.)
 
 States are known by keys (64-bit fingerprints in availability), which is
 all the memos keep.
+
+A search may be given a budget of expansions and give up when it is spent,
+with no verdict for its root.  What it judged on the way stands: a state is
+added to ``good`` or ``dead`` only once its verdict is final, so giving up
+leaves nothing half-judged in the memos.
 """
 
 from __future__ import annotations
@@ -45,14 +50,18 @@ class GoalSearch(Generic[State]):
         #: Keys of states known to reach a goal, and of states known not to.
         self.good: set[Hashable] = set()
         self.dead: set[Hashable] = set()
+        #: States expanded so far, by every search.
+        self.expansions = 0
 
-    def reaches(self, key: Hashable, root: State) -> bool:
-        """Whether a goal is reachable from ``root`` (whose key is ``key``)."""
+    def reaches(self, key: Hashable, root: State, budget: int | None = None) -> bool | None:
+        """Whether a goal is reachable from ``root`` (whose key is ``key``);
+        None when more than ``budget`` states would have to be expanded."""
         if key in self.good:
             return True
         if key in self.dead:
             return False
         first = self.expand(root)
+        self.expansions += 1
         if first is None:
             self.good.add(key)
             return True
@@ -69,6 +78,7 @@ class GoalSearch(Generic[State]):
             path.append((key, iter(below)))
 
         enter(key, first)
+        spent = 1
         while path:
             here, below = path[-1]
             for key, nxt in below:
@@ -78,7 +88,11 @@ class GoalSearch(Generic[State]):
                     if key in open_:  # a way back into the open components
                         low[here] = min(low[here], order[key])
                     continue
+                if budget is not None and spent >= budget:
+                    return None
+                spent += 1
                 further = self.expand(nxt)
+                self.expansions += 1
                 if further is None:
                     self.good.update(component)
                     self.good.add(key)

@@ -14,7 +14,9 @@ from click.testing import CliRunner
 
 from modelcheck.actors import Action, FaultBudget, Message, World
 from modelcheck.actors.cluster import Cluster, step
-from modelcheck.available import allowed, check_availability, explore_recording
+from modelcheck.available import (
+    BREADTH_FIRST_BUDGET, allowed, check_availability, explore_recording,
+)
 from modelcheck.cli import main
 from modelcheck.load import load
 from modelcheck.run import Options, build, verdicts
@@ -369,15 +371,37 @@ def _with_faults(model, faults):
 
 @pytest.mark.parametrize("name, make, u", DIFFERENTIAL, ids=[d[0] for d in DIFFERENTIAL])
 @pytest.mark.parametrize("symmetry", [True, False])
+@pytest.mark.parametrize("breadth_first_budget, recorded", [
+    (BREADTH_FIRST_BUDGET, False),  # breadth-first as the normal search goes
+    (BREADTH_FIRST_BUDGET, True),  # breadth-first over a search made already
+    (0, True),  # deepest first only
+    (0, False),
+    (3, False),  # breadth-first for 3 recovery states, then deepest first
+])
 def test_verdict_and_shortest_stuck_state_agree_with_an_independent_judge(
-        name, make, u, symmetry):
-    """The memoised deepest-first search against a plain backward
-    reachability over the whole recovery graph: the same verdict, and a
-    reported stuck state that is stuck there and as shallow as any."""
+        name, make, u, symmetry, breadth_first_budget, recorded):
+    """Both passes of the memoised search, alone and handing over, against
+    a plain backward reachability over the whole recovery graph: the same
+    verdict, and a reported stuck state that is stuck there and as shallow
+    as any."""
     stuck, depth = _independent(name)
-    outcome, _, unreachable = judge(make(), u, symmetry)
+    model = make()
+    searched = explore_recording(model, symmetry=symmetry) if recorded else None
+    outcome, _, unreachable = check_availability(
+        model, u, symmetry=symmetry, searched=searched,
+        breadth_first_budget=breadth_first_budget)
     assert outcome.verdict == ("violation" if stuck else "ok"), name
     if stuck:
         state = outcome.path[-1]
         assert (state, frozenset(unreachable)) in stuck
         assert len(outcome.path) - 1 == min(depth[s] for s, _ in stuck)
+
+
+@pytest.mark.parametrize("name, make, u", DIFFERENTIAL, ids=[d[0] for d in DIFFERENTIAL])
+def test_every_order_of_judging_reports_the_same_stuck_pair(name, make, u):
+    """Being stuck does not depend on the order pairs are judged in, so the
+    verdict and the depth of the reported stuck state do not either,
+    wherever the breadth-first pass hands over to the deepest-first one."""
+    reports = [check_availability(make(), u, symmetry=True, breadth_first_budget=budget)[0]
+               for budget in (0, 1, 2, 3, 5, 10, 50, BREADTH_FIRST_BUDGET)]
+    assert len({(o.verdict, len(o.path)) for o in reports}) == 1

@@ -76,3 +76,31 @@ def test_verdicts_and_memos_agree_with_plain_reachability(graph):
         assert reachable_goal(edges, goals, state), state
     for state in search.dead:
         assert not reachable_goal(edges, goals, state), state
+
+
+@settings(max_examples=400, deadline=None)
+@given(graphs, st.lists(st.integers(1, 4), min_size=10, max_size=10))
+def test_a_search_that_gives_up_leaves_only_final_verdicts(graph, budgets):
+    """With a budget of expansions a search may give up (None); whatever it
+    does decide, and whatever it left in the memos, is still right."""
+    edges, goals, roots = graph
+    search = searcher(edges, goals)
+    for root, budget in zip(roots, budgets):
+        if root in goals:
+            continue
+        verdict = search.reaches(root, root, budget)
+        if verdict is not None:
+            assert verdict == reachable_goal(edges, goals, root), root
+    for state in search.good:
+        assert reachable_goal(edges, goals, state), state
+    for state in search.dead:
+        assert not reachable_goal(edges, goals, state), state
+
+
+def test_a_budget_of_one_expansion_decides_only_what_the_root_shows():
+    edges = {0: [1], 1: [2], 2: [9], 3: [9]}
+    search = searcher(edges, {9})
+    assert search.reaches(0, 0, budget=1) is None
+    assert search.reaches(0, 0, budget=2) is None
+    assert search.reaches(0, 0, budget=3) is True
+    assert search.reaches(3, 3, budget=1) is True

@@ -177,9 +177,11 @@ def test_frontier_prints_and_caches_what_it_finished(tmp_path, how):
     cells = json.loads(out)
     assert len(cells) == 2
     searches = [line for line in (before + err).splitlines() if line.startswith("n=3")]
-    finished = [line for line in searches if not line.endswith("? interrupted")]
+    # A line per search, "...: durability ok, availability ? interrupted":
+    # each result it names is cached unless it was interrupted.
+    results = [part for line in searches for part in line.split(": ", 1)[1].split(", ")]
+    finished = [part for part in results if not part.endswith("? interrupted")]
     assert finished
-    # Every finished search is cached, an interrupted one is not.
     entries = [json.loads(p.read_text()) for p in cache.glob("*.json")]
     assert len(entries) == len(finished)
     assert all(e["result"]["limit"] != "interrupted" for e in entries)
@@ -228,10 +230,12 @@ def test_frontier_does_not_cache_an_interrupted_search(tmp_path):
     from modelcheck import frontier
 
     run = frontier.Frontier("quorum_log", frontier.Budget(), frontier.Cache(tmp_path))
-    job = ("durability", 3, frontier.family(run.spec, 3)[0], 0, 0)
+    job = ("design", 3, frontier.family(run.spec, 3)[0], 0, 0)
     result = {"verdict": "incomplete", "property": None, "steps": 0, "limit": "interrupted",
               "trace": "", "kept_states": 5, "seconds": 0.1}
-    assert run._store([job], [result])[job].text() == "? interrupted"
-    assert not list(tmp_path.glob("*.json"))
-    run._store([job], [{**result, "limit": "time-limit"}])
-    assert len(list(tmp_path.glob("*.json"))) == 1
+    ok = {**result, "verdict": "ok", "limit": None}
+    stored = run._store([job], [{"durability": ok, "availability": result}])[job]
+    assert stored["availability"].text() == "? interrupted"
+    assert len(list(tmp_path.glob("*.json"))) == 1  # the durability only
+    run._store([job], [{"durability": ok, "availability": {**result, "limit": "time-limit"}}])
+    assert len(list(tmp_path.glob("*.json"))) == 2
