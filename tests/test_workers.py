@@ -62,6 +62,33 @@ def test_same_report_for_every_number_of_workers(spec, params, options):
         assert report(spec, params, replace(options, workers=workers)) == alone, workers
 
 
+FINGERPRINTED = ["two_phase-ok", "two_phase-violation", "two_phase-max-states",
+                 "raft-violation", "quorum_log-ok", "quorum_log-violation"]
+
+
+@pytest.mark.parametrize(("spec", "params", "options"), [
+    *(case for case in CASES if case.id in FINGERPRINTED),
+    # Raft comes back to states of earlier levels: each must be known stored.
+    pytest.param("raft", ["fsync=always"], Options(writes=1, max_depth=9), id="raft-revisits"),
+])
+def test_workers_keeping_fingerprints_report_what_one_process_does(spec, params, options):
+    """--store fingerprint: the workers keep the fingerprints of the states
+    they own, and report what the one-process fingerprint search does."""
+    options = replace(options, store="fingerprint")
+    alone = report(spec, params, options)
+    assert alone["store"] == "fingerprint"
+    for workers in (2, 3):
+        assert report(spec, params, replace(options, workers=workers)) == alone, workers
+
+
+def test_fingerprints_on_workers_refuse_recoverable_properties(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["check", LADDER, "--workers", "2",
+                                       "--store", "fingerprint"])
+    assert result.exit_code == 2 and "checks invariants only" in result.output, result.output
+    assert not list(tmp_path.iterdir())  # nothing written
+
+
 def test_a_single_worker_process_too():
     options = Options(writes=1)
     assert report("kafka", ["version=3.4"], replace(options, workers=1, backend="processes")) \
@@ -214,9 +241,9 @@ def test_time_limit_ends_the_search_as_incomplete():
     assert outcome.verdict == "incomplete" and outcome.limit == "time-limit"
 
 
-@pytest.mark.parametrize("option", [["--store", "fingerprint"], ["--checkpoint", "somewhere"]])
-def test_refuses_what_workers_do_not_share_yet(option, tmp_path, monkeypatch):
+def test_refuses_what_workers_do_not_share_yet(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    result = CliRunner().invoke(main, ["check", "two_phase", "--workers", "2", *option])
+    result = CliRunner().invoke(main, ["check", "two_phase", "--workers", "2", "--store",
+                                       "fingerprint", "--checkpoint", "somewhere"])
     assert result.exit_code == 2 and "not available with --workers" in result.output
     assert not list(tmp_path.iterdir())  # nothing written

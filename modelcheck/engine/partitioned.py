@@ -88,6 +88,7 @@ def explore_partitioned(
     only: Sequence[str] = (),
     progress: Progress | None = None,
     memory: int | None = None,
+    store: str = "exact",
 ) -> Outcome:
     """Like ``explore`` (same arguments and outcome), on the workers of ``pool``.
 
@@ -96,17 +97,19 @@ def explore_partitioned(
     total is checked at the end of every level.
 
     The pool's shares must have been built from a model equal to ``model``
-    with the same ``symmetry``, ``only`` and ``deadlock``.
+    with the same ``symmetry``, ``only``, ``deadlock`` and ``store``.
     """
     return _Search(model, pool, max_depth, max_states, time_limit, symmetry, only,
-                   progress, memory).run()
+                   progress, memory, store).run()
 
 
 class _Search:
     def __init__(self, model: Model, pool: Pool, max_depth: int | None,
                  max_states: int | None, time_limit: float | None, symmetry: bool,
-                 only: Sequence[str], progress: Progress | None, memory: int | None) -> None:
+                 only: Sequence[str], progress: Progress | None, memory: int | None,
+                 store: str) -> None:
         self.model = model
+        self.store = store
         self.pool = pool
         self.max_depth = max_depth
         self.max_states = max_states
@@ -351,7 +354,7 @@ class _Search:
         if self.canonical is not None and kw.get("path"):
             kw["path"] = _in_original_names(self.model, kw["path"], kw["property"],
                                             self.invariants)
-        return Outcome(verdict, self.stats, **kw)
+        return Outcome(verdict, self.stats, store=self.store, **kw)
 
 
 
@@ -363,12 +366,14 @@ def explore_on_workers(model: Model, recipe: Recipe, workers: int, backend: str 
     the Ray cluster at ``address``, or on a local Ray instance started here);
     Ray actors build their model again from ``recipe``.
     """
-    if limits.pop("store", "exact") != "exact":
-        raise SpecError("--workers keeps exact visited sets: --store fingerprint is not "
-                        "available with --workers or --backend ray yet")
+    store = limits.get("store", "exact")
+    if store != "exact" and _selected(model, limits.get("only", ()))[1]:
+        raise SpecError("--workers with --store fingerprint checks invariants only: the "
+                        "workers judge @recoverable properties on the states they keep; "
+                        "use --only to check the invariants alone, or --store exact")
     limits.pop("checkpoint", None)  # refused before the search: see run.run
     settings = (limits.get("symmetry", False), tuple(limits.get("only", ())),
-                limits.get("deadlock", False))
+                limits.get("deadlock", False), store)
     if backend == "ray":
         from modelcheck.engine.ray_pool import RayPool
 

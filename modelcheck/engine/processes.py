@@ -36,7 +36,7 @@ class ProcessPool:
     """``workers`` forked processes, each serving one ``Share``."""
 
     def __init__(self, model: Model, workers: int, symmetry: bool, only: Sequence[str],
-                 deadlock: bool) -> None:
+                 deadlock: bool, store: str = "exact") -> None:
         context = multiprocessing.get_context("fork")
         interrupt.shared_flag()  # workers ignore SIGINT: they stop when the coordinator asks
         self.workers = workers
@@ -47,7 +47,7 @@ class ProcessPool:
                 mine, theirs = context.Pipe()
                 process = context.Process(
                     target=_serve, name=f"modelcheck-worker-{index}", daemon=True,
-                    args=(theirs, model, index, workers, symmetry, tuple(only), deadlock))
+                    args=(theirs, model, index, workers, symmetry, tuple(only), deadlock, store))
                 process.start()
                 theirs.close()
                 self._pipes.append(mine)
@@ -106,10 +106,10 @@ class ProcessPool:
 
 
 def _serve(pipe: Connection, model: Model, index: int, workers: int, symmetry: bool,
-           only: tuple[str, ...], deadlock: bool) -> None:
+           only: tuple[str, ...], deadlock: bool, store: str) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     gc.disable()  # as in the one-process search: states form no cycles
-    share = Share(model, index, workers, symmetry, only, deadlock)
+    share = Share(model, index, workers, symmetry, only, deadlock, store)
     while True:
         try:
             method, args = pipe.recv()

@@ -37,7 +37,7 @@ class _Worker:
     """The actor: one Share, built from the recipe."""
 
     def __init__(self, recipe: Recipe, index: int, workers: int, symmetry: bool,
-                 only: tuple[str, ...], deadlock: bool) -> None:
+                 only: tuple[str, ...], deadlock: bool, store: str) -> None:
         import gc
 
         gc.disable()  # as in the one-process search: states form no cycles
@@ -46,7 +46,7 @@ class _Worker:
         try:
             with tempfile.TemporaryDirectory(prefix="modelcheck-") as directory:
                 model = recipe.build(Path(directory))
-            self.share = Share(model, index, workers, symmetry, only, deadlock)
+            self.share = Share(model, index, workers, symmetry, only, deadlock, store)
         except SpecError as exc:
             self.failure = _Failure(str(exc))
 
@@ -74,7 +74,7 @@ class RayPool:
     """``workers`` Ray actors on the cluster at ``address`` (None: a local instance)."""
 
     def __init__(self, recipe: Recipe, workers: int, symmetry: bool, only: Sequence[str],
-                 deadlock: bool, address: str | None = None) -> None:
+                 deadlock: bool, store: str = "exact", address: str | None = None) -> None:
         try:
             import ray
         except ImportError:
@@ -99,7 +99,8 @@ class RayPool:
             except ConnectionError as exc:
                 raise SpecError(f"--address {address}: no Ray cluster there ({exc})") from None
         actor = ray.remote(num_cpus=1)(_Worker)
-        self._actors = [actor.remote(recipe, index, workers, symmetry, tuple(only), deadlock)
+        self._actors = [actor.remote(recipe, index, workers, symmetry, tuple(only), deadlock,
+                                     store)
                         for index in range(workers)]
 
     def call(self, method: str, args: Sequence[tuple]) -> list[Any]:

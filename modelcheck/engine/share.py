@@ -34,6 +34,7 @@ from modelcheck.errors import SpecError
 from modelcheck.engine.bfs import _selected
 from modelcheck.engine.fingerprint import fingerprint
 from modelcheck.engine.memory import rss
+from modelcheck.engine.store import FingerprintSet
 from modelcheck.model import Model
 from modelcheck.symmetry import SPOT_CHECKS_PER_LEVEL, spot_check
 from modelcheck.validate import find_mutable
@@ -99,15 +100,17 @@ class Share:
     """The states one worker owns, and its part of each BFS level."""
 
     def __init__(self, model: Model, index: int, workers: int, symmetry: bool,
-                 only: Sequence[str], deadlock: bool) -> None:
+                 only: Sequence[str], deadlock: bool, store: str = "exact") -> None:
         self.model = model
         self.index = index
         self.workers = workers
         self.canonical = model.canonical if symmetry else None
         self.invariants, self.recoverables = _selected(model, only)
         self.deadlock = deadlock
-        #: Every state this worker owns whose level is ranked -> its id.
+        #: Every state this worker owns whose level is ranked -> its id; with
+        #: ``store`` fingerprint, only their fingerprints (``seen``).
         self.visited: dict[Hashable, int] = {}
+        self.seen = FingerprintSet() if store == "fingerprint" else None
         #: For trace rebuilding: ids of owned states (ascending), their parent ids and actions.
         self.ids = array("q")
         self.parent_ids = array("q")
@@ -135,7 +138,10 @@ class Share:
     def seed(self, states: list[tuple[int, Hashable, int]]) -> None:
         """Take the initial states this worker owns: (id, state, orbit size)."""
         for ident, state, _size in states:
-            self.visited[state] = ident
+            if self.seen is not None:
+                self.seen.add(fingerprint(state))
+            else:
+                self.visited[state] = ident
             self._record(ident, -1, 0)
             self.frontier.append(state)
             self.frontier_ids.append(ident)
@@ -164,9 +170,10 @@ class Share:
         successors = self.model.successors
         canonical = self.canonical
         workers = self.workers
-        # One worker owns everything: no fingerprint needed (nor must the states have one).
+        # One worker owns everything: no fingerprint needed (nor must the states have
+        # one), unless the visited set keeps fingerprints.
         shared = workers > 1
-        visited, sent = self.visited, self.sent
+        visited, sent, seen = self.visited, self.sent, self.seen
         for position, (state, ident) in enumerate(zip(self.frontier, self.frontier_ids)):
             if not position % 256:
                 if deadline is not None and time.time() >= deadline:
@@ -196,6 +203,14 @@ class Share:
                     else:
                         entry = (base | action, size)
                         if found.setdefault(nxt, entry) is not entry:
+                            continue
+                        if seen is not None:  # one fingerprint: stored here? owned where?
+                            fp = fingerprint(nxt)
+                            if fp in seen or nxt in sent:
+                                found[nxt] = None
+                                continue
+                            groups[fp % workers][0].append(nxt)
+                            groups[fp % workers][1].append(entry)
                             continue
                         if nxt in visited or nxt in sent:
                             found[nxt] = None
@@ -258,11 +273,11 @@ class Share:
                ) -> None:
         """Add the states of one batch that are not stored here to ``new``, each
         with its least key."""
-        visited, into, keep = self.visited, self.into, new.setdefault
+        visited, into, keep, seen = self.visited, self.into, new.setdefault, self.seen
         for state, entry in zip(states, entries):
             if into is not None:
                 into.setdefault(state, []).extend(entry[2])
-            if state in visited:
+            if (fingerprint(state) in seen) if seen is not None else (state in visited):
                 continue
             known = keep(state, entry)  # one hashing for a state new to ``new``
             if entry[0] < known[0]:
@@ -312,7 +327,11 @@ class Share:
         ids = (ranks + first_id).astype(np.int64)
         keys = self.new_keys
         self.frontier_ids = ids.tolist()
-        self.visited.update(zip(self.ordered_new, self.frontier_ids))
+        if self.seen is not None:
+            for state in self.ordered_new:
+                self.seen.add(fingerprint(state))
+        else:
+            self.visited.update(zip(self.ordered_new, self.frontier_ids))
         self.ids.frombytes(ids.tobytes())
         self.parent_ids.frombytes((keys >> ACTION_BITS).tobytes())
         self.actions.frombytes((keys & _ACTION_MASK).tobytes())
