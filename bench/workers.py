@@ -4,6 +4,7 @@
     python3 bench/workers.py --writes 1       # the same with one write (minutes)
     python3 bench/workers.py --small          # Kafka 3.4 without faults (a minute)
     python3 bench/workers.py --side-by-side   # the machine's own ceiling (see below)
+    python3 bench/workers.py --store fingerprint  # both searches keep fingerprints
 
 Runs both searches back to back (one process first, then two workers, then
 again in the other order when --repeat 2), checks that the kept and distinct
@@ -111,10 +112,15 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--repeat", type=int, default=1, help="rounds, alternating the order")
     parser.add_argument("--writes", type=int, help="client writes (Raft: 1 keeps 117,680 states)")
+    parser.add_argument("--store", choices=["exact", "fingerprint"], default="exact",
+                        help="the visited-state store of both searches")
     parser.add_argument("--side-by-side", action="store_true",
                         help="time the one-process search alone and --workers copies at once")
     args = parser.parse_args()
     spec, params, options = SMALL if args.small else RAFT
+    options = replace(options, store=args.store)
+    if args.small and args.store == "fingerprint":  # workers keep no states to judge @recoverable on
+        options = replace(options, only=("durability", "leader_completeness"))
     if args.writes is not None:
         options = replace(options, writes=args.writes)
     if args.side_by_side:
@@ -133,6 +139,11 @@ def main() -> None:
             cpus[workers].append(here + children)
             results.add(result)
             split = f" ({here:.1f} coordinator, {children:.1f} workers)" if children else ""
+            # Peak resident sets so far (KiB on Linux): this process's, and
+            # the largest of the workers it has waited for.
+            peaks = [resource.getrusage(who).ru_maxrss // 1024
+                     for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
+            split += f", peak RSS {peaks[0]} MiB here, {peaks[1]} MiB the largest worker"
             print(f"  workers={workers}: {seconds:.1f} s, {here + children:.1f} CPU s{split}  "
                   f"{result}; load {os.getloadavg()[0]:.1f}", flush=True)
     assert len(results) == 1, f"the searches disagree: {results}"
