@@ -378,6 +378,7 @@ def check_availability(
     searched: tuple[Outcome, list[GlobalState]] | None = None,
     breadth_first_budget: int = BREADTH_FIRST_BUDGET,
     check: Sequence[str] = (),
+    memory: int | None = None,
 ) -> tuple[Outcome, Recovery, tuple[str, ...]]:
     """Judge ``available`` with ``u`` nodes unreachable.
 
@@ -390,6 +391,7 @@ def check_availability(
     may expand (0: judge every pair deepest first).  ``check``: invariants
     the normal search judges too (without ``searched``); when one fails
     first, the outcome is its violation and availability is not judged.
+    ``memory``: bytes the normal search may use (``explore``'s limit).
     """
     started = time.perf_counter()
     deadline = None if time_limit is None else started + time_limit
@@ -400,7 +402,7 @@ def check_availability(
     if searched is None:
         normal = _Normal(protocol, check, in_order=in_order)
         outcome = explore(normal, symmetry=symmetry, max_states=max_states,
-                          time_limit=time_limit, progress=progress)
+                          time_limit=time_limit, progress=progress, memory=memory)
         expanded = normal.expanded
         recovery.normal = outcome.verdict
         if outcome.verdict == "violation" and outcome.property != PROPERTY:
@@ -479,11 +481,11 @@ def report(name: str, values: dict[str, Any], protocol: Protocol, u: int, *,
            symmetry: bool, max_states: int | None = None, time_limit: float | None = None,
            progress: Progress | None = None,
            searched: tuple[Outcome, list[GlobalState]] | None = None,
-           check: Sequence[str] = ()) -> AvailabilityReport:
+           check: Sequence[str] = (), memory: int | None = None) -> AvailabilityReport:
     """``check_availability`` as a report: trace, unreachable nodes, reasons."""
     outcome, recovery, unreachable = check_availability(
         protocol, u, symmetry=symmetry, max_states=max_states, time_limit=time_limit,
-        progress=progress, searched=searched, check=check)
+        progress=progress, searched=searched, check=check, memory=memory)
     reasons: list[str] = []
     if outcome.verdict == "violation" and outcome.property == PROPERTY:
         world = World(protocol, outcome.path[-1])

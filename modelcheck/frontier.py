@@ -258,6 +258,7 @@ def _search(task: dict[str, Any]) -> dict[str, Any]:
     availability, whichever fails first."""
     from modelcheck.available import PROPERTY
     from modelcheck.available import report as availability_report
+    from modelcheck.engine.memory import default_limit
     from modelcheck.report import Report
     from modelcheck.run import Options, build
 
@@ -268,7 +269,8 @@ def _search(task: dict[str, Any]) -> dict[str, Any]:
     report = availability_report(name, {**values, "unreachable": task["u"]}, model, task["u"],
                                  symmetry=model.symmetry_size() > 1,
                                  max_states=options.max_states,
-                                 time_limit=options.time_limit, check=invariants)
+                                 time_limit=options.time_limit, check=invariants,
+                                 memory=default_limit() // (task["jobs"] or 1))
     o, normal = report.outcome, report.recovery.normal
     lost = o.verdict == "violation" and o.property != PROPERTY
     if task["kind"] != "design":
@@ -412,7 +414,8 @@ class Frontier:
                 todo.append(job)
         tasks = [{"spec": str(self.spec.path), "kind": kind, "k": k, "u": u,
                   "params": [f"nodes={n}", *self.fixed, *(f"{a}={b}" for a, b in design.params)],
-                  **self.budget.key()} for kind, n, design, k, u in todo]
+                  "jobs": min(self.jobs, len(todo)), **self.budget.key()}
+                 for kind, n, design, k, u in todo]
         if not tasks:
             return results
         if self.from_cache or interrupt.requested():

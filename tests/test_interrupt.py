@@ -5,6 +5,7 @@ left running."""
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -179,7 +180,8 @@ def test_frontier_prints_and_caches_what_it_finished(tmp_path, how):
     searches = [line for line in (before + err).splitlines() if line.startswith("n=3")]
     # A line per search, "...: durability ok, availability ? interrupted":
     # each result it names is cached unless it was interrupted.
-    results = [part for line in searches for part in line.split(": ", 1)[1].split(", ")]
+    results = [part for line in searches
+               for part in re.split(r", (?=(?:durability|availability) )", line.split(": ", 1)[1])]
     finished = [part for part in results if not part.endswith("? interrupted")]
     assert finished
     entries = [json.loads(p.read_text()) for p in cache.glob("*.json")]
