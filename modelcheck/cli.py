@@ -602,6 +602,10 @@ def sweep_command(
     sys.exit(EXIT_INCOMPLETE if interrupted(rows) else EXIT_OK)
 
 
+#: Relative, so that each checkout keeps its own results.
+DEFAULT_FRONTIER_CACHE = Path(".modelcheck-cache/frontier")
+
+
 @main.command(name="frontier")
 @click.argument("spec")
 @click.option("-p", "--param", "fixed", multiple=True, metavar="NAME=VALUE",
@@ -621,10 +625,11 @@ def sweep_command(
 @click.option("--jobs", type=click.IntRange(min=1), default=2, show_default=True,
               help="Searches run in parallel processes.")
 @click.option("--cache", "cache_dir", type=click.Path(file_okay=False, path_type=Path),
-              default=Path(".modelcheck-cache/frontier"), show_default=True,
+              default=DEFAULT_FRONTIER_CACHE, show_default=True,
               help="Where search results are kept (keyed by spec content, parameters, budget).")
 @click.option("--all-witnesses", is_flag=True,
-              help="Judge every design; by default a cell's column stops at its first witness.")
+              help="Judge every design in full (a design a search found stuck is also searched for "
+                   "lost writes); by default a cell's column stops at its first witness.")
 @click.option("--from-cache", is_flag=True,
               help="Search nothing: print what the cache holds, the rest as not searched.")
 @click.option("--markdown", is_flag=True, help="Print the whole frontier as a Markdown document.")
@@ -695,6 +700,8 @@ def frontier_command(
             command += ["--cell-time", f"{cell_time:g}"]
         if all_witnesses:
             command.append("--all-witnesses")
+        if cache_dir != DEFAULT_FRONTIER_CACHE:
+            command += ["--cache", str(cache_dir)]
         if notes is not None:
             command += ["--notes", str(notes)]
         text = notes.read_text(encoding="utf-8") if notes is not None else ""

@@ -253,11 +253,12 @@ def _faults(k: int) -> str:
 
 
 def _search(task: dict[str, Any]) -> dict[str, Any]:
-    """One search in a worker process, of a design: its availability, or
-    (kind ``design``) its durability and, as that search goes, its
-    availability, whichever fails first."""
+    """One search in a worker process, of a design: its durability, its
+    availability, or (kind ``design``) its durability and, as that search
+    goes, its availability, whichever fails first."""
     from modelcheck.available import PROPERTY
     from modelcheck.available import report as availability_report
+    from modelcheck.engine import explore
     from modelcheck.engine.memory import default_limit
     from modelcheck.report import Report
     from modelcheck.run import Options, build
@@ -265,12 +266,18 @@ def _search(task: dict[str, Any]) -> dict[str, Any]:
     options = Options(faults=_faults(task["k"]), time_limit=task["time_limit"],
                       max_states=task["max_states"])
     name, model, values = build(task["spec"], task["params"], options)
-    invariants = tuple(model.invariants()) if task["kind"] == "design" else ()
+    memory = default_limit() // (task["jobs"] or 1)
+    invariants = tuple(model.invariants()) if task["kind"] != "availability" else ()
+    if task["kind"] == "durability":
+        outcome = explore(model, symmetry=model.symmetry_size() > 1, only=invariants,
+                          max_states=options.max_states, time_limit=options.time_limit,
+                          memory=memory)
+        return {"durability": _result(Report(name, values, model, outcome, invariants))}
     report = availability_report(name, {**values, "unreachable": task["u"]}, model, task["u"],
                                  symmetry=model.symmetry_size() > 1,
                                  max_states=options.max_states,
                                  time_limit=options.time_limit, check=invariants,
-                                 memory=default_limit() // (task["jobs"] or 1))
+                                 memory=memory)
     o, normal = report.outcome, report.recovery.normal
     lost = o.verdict == "violation" and o.property != PROPERTY
     if task["kind"] != "design":
@@ -339,7 +346,7 @@ class Cache:
         os.replace(partial, path)  # never a half-written entry
 
 
-#: A search to run: kind (design or availability), n, design, k, u.
+#: A search to run: kind (design, durability or availability), n, design, k, u.
 Job = tuple[str, int, "Design", int, int]
 
 
@@ -366,7 +373,8 @@ class Frontier:
         self.budget = budget
         self.cache = cache
         self.jobs = jobs
-        #: Judge every design's availability, not just until a witness is found.
+        #: Judge every design, durability and availability, not just until a
+        #: witness is found.
         self.all_witnesses = all_witnesses
         self.on_search = on_search
         self.counts = Counts()
@@ -531,7 +539,12 @@ class Frontier:
                                if (d, u, k) not in availability])
             for (_, _, d, _, _), results in found.items():
                 availability[d, u, k] = results["availability"]
-            if not self.all_witnesses and any(
+            if self.all_witnesses:  # a design found stuck may also lose data: say which
+                found = self._run([("durability", n, d, k, u) for d in batch
+                                   if (d, k) not in durability])
+                for (_, _, d, _, _), results in found.items():
+                    durability[d, k] = results["durability"]
+            elif any(
                     (d, k) in durability and durability[d, k].verdict == "ok"
                     and availability[d, u, k].verdict == "ok" for d in keeping):
                 for d in open_designs:
@@ -683,15 +696,18 @@ def _unsearched(v: Verdict) -> bool:
 def document(cells: list[Cell], command: str, budget: Budget, from_cache: bool = False,
              notes: str = "", cell_time: float | None = None) -> str:
     """The whole frontier as a Markdown document; ``command`` regenerates it
-    (``from_cache``: this one was printed from the cache, searching nothing).
+    (``from_cache``: this one was printed from the cache, searching nothing,
+    which the document says when that left searches out).
     ``notes``, Markdown written by hand, follow the summary table."""
     limits = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in budget.key().items() if v) or "none"
     out = [
         "# The frontier of a design family", "",
         f"Regenerate with `{command}` (results are cached: a re-run is instant).", "",
-        *([f"This copy was printed with `--from-cache` when the time set aside for the "
-           "searches ran out: searches that had not run are marked *not searched*, and "
-           "their cells undecided. The command above runs them.", ""] if from_cache else []),
+        *(["This copy was printed with `--from-cache`: searches that had not run are "
+           "marked *not searched*, and their cells undecided. The command above runs them.",
+           ""] if from_cache and any(_unsearched(v) for c in cells
+                                     for verdicts in c.columns.values() for v in verdicts)
+          else []),
         f"Per search: {limits}."
         + (f" Per cell: no search started after {cell_time:g} s, so designs left are *not "
            "searched* and a cell without a witness by then is undecided." if cell_time else "")
