@@ -63,6 +63,8 @@ from modelcheck.load import Spec, load
 #: Bumped when what a cached result means changes.
 CACHE_FORMAT = 2
 BASELINE = "always"
+#: The limit of a search that did not run: --from-cache, an interruption, a spent cell.
+NOT_SEARCHED = "not searched"
 
 
 @dataclass(frozen=True)
@@ -111,7 +113,7 @@ class Result:
                     word += f", {self.steps} step{'' if self.steps == 1 else 's'}"
             case "skipped":
                 return f"not searched: {self.inferred}"
-            case _ if self.limit == "not searched":
+            case _ if self.limit == NOT_SEARCHED:
                 word = "? not searched"
             case _ if self.limit == interrupt.LIMIT:
                 word = "? interrupted"
@@ -427,7 +429,7 @@ class Frontier:
         if not tasks:
             return results
         if self.from_cache or interrupt.requested():
-            unsearched = Result("incomplete", limit="not searched")
+            unsearched = Result("incomplete", limit=NOT_SEARCHED)
             results.update((job, {"durability": unsearched, "availability": unsearched}
                             if job[0] == "design" else {job[0]: unsearched}) for job in todo)
             return results
@@ -477,6 +479,11 @@ class Frontier:
                                     availability.get((d, u, k)))
                             for d in chosen]
                     cells.append(cell)
+                    # A search not run (--from-cache, an interruption) stands
+                    # in this cell only: the design's other cells look again.
+                    for key in [key for key, r in durability.items()
+                                if r.limit == NOT_SEARCHED]:
+                        del durability[key]
         return cells
 
     def _column(self, n: int, u: int, k: int, designs: list[Design],
@@ -520,7 +527,7 @@ class Frontier:
             if self.cell_time is not None and time.monotonic() - started >= self.cell_time:
                 for d in open_designs:
                     availability[d, u, k] = Result(
-                        "incomplete", limit="not searched",
+                        "incomplete", limit=NOT_SEARCHED,
                         inferred=f"the cell's {self.cell_time:g} s were spent")
                 return
             batch, open_designs = open_designs[: self.jobs], open_designs[self.jobs :]
@@ -565,7 +572,7 @@ def _promising(design: Design, n: int, u: int, k: int) -> bool:
 
 def _not_searched(availability: Result) -> Result:
     """The durability shown for a design whose durability was not searched."""
-    if availability.verdict == "skipped" or availability.limit == "not searched":
+    if availability.verdict == "skipped" or availability.limit == NOT_SEARCHED:
         return availability
     return Result("skipped", inferred="stuck whatever it keeps")
 
@@ -690,7 +697,7 @@ def bound_conditions(cells: list[Cell]) -> list[str]:
 
 
 def _unsearched(v: Verdict) -> bool:
-    return any(r is not None and r.limit == "not searched" for r in (v.durability, v.availability))
+    return any(r is not None and r.limit == NOT_SEARCHED for r in (v.durability, v.availability))
 
 
 def document(cells: list[Cell], command: str, budget: Budget, from_cache: bool = False,

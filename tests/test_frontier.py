@@ -166,6 +166,22 @@ def test_a_cell_time_limit_leaves_designs_not_searched(tmp_path):
     assert run.counts.searched == len(searched) <= 2 * len(COLUMNS)
 
 
+def test_a_cell_not_in_the_cache_leaves_the_next_cells_results_alone(tmp_path):
+    """--from-cache over (3,1,0), never searched, then (3,2,0), searched:
+    the first cell's designs are not searched, and the second cell shows
+    exactly what its own search found (a design's unsearched durability in
+    one cell is not taken for its durability in the next)."""
+    cache = Cache(tmp_path)
+    [searched] = Frontier("quorum_log", Budget(), cache, fixed=FIXED).cells([3], [2], [0])
+    first, second = Frontier("quorum_log", Budget(), cache, fixed=FIXED,
+                             from_cache=True).cells([3], [1, 2], [0])
+    def judged(cell):
+        return [(v.design, v.durability, v.availability)
+                for column in COLUMNS for v in cell.columns[column]]
+    assert [first.answer(c) for c in COLUMNS] == ["undecided"] * len(COLUMNS)
+    assert judged(second) == judged(searched)
+
+
 def test_ranges():
     assert parse_range("3..5", "--nodes") == [3, 4, 5]
     assert parse_range("2", "--losses") == [2]
