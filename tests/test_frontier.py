@@ -219,7 +219,7 @@ def test_the_committed_frontier_is_what_its_committed_results_print(monkeypatch)
     monkeypatch.chdir(ROOT)  # the commands name paths in the checkout
     documents = re.split(r"(?m)^(?=# The frontier of a design family$)", COMMITTED.read_text())
     documents = [d for d in documents if d]
-    assert len(documents) == 2  # the default bounds, then the seed's cell with terms=1
+    assert len(documents) == 3  # n=3..4, n=5 with shorter searches, the seed's cell in full
     for document in documents:
         command = re.search(r"Regenerate with `([^`]+)`", document).group(1)
         args = shlex.split(command)
