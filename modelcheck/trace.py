@@ -117,6 +117,47 @@ def shown(value: Any) -> Any:
     return show(value)
 
 
+def follow_json_trace(
+    model: Model, trace: list[Any], initials: list[Hashable] | None = None,
+    name: str = "the model",
+) -> tuple[int, list[int], list[Hashable]]:
+    """Where a JSON trace (``check --json``'s ``trace``) leads on ``model``:
+    the index of its initial state among ``initials`` (default: the model's),
+    per later step the index of the successor it takes, and the states.
+
+    A step is the enabled action with the trace's label that leads to the
+    trace's state as JSON traces describe it.  Raises ``ReplayError`` naming
+    the first step that does not replay (on ``name``).
+    """
+    if initials is None:
+        initials = list(dict.fromkeys(model.initial_states()))
+
+    def described(state: Hashable) -> Any:
+        return shown(model.describe_state(state))
+
+    def wanted(step: Any, number: int) -> tuple[str, Any]:
+        if not isinstance(step, dict) or "state" not in step:
+            raise ReplayError(f"step {number} of the trace has no state")
+        return str(step.get("action", "")), step["state"]
+
+    _label, first = wanted(trace[0], 1)
+    start = next((i for i, s in enumerate(initials) if described(s) == first), None)
+    if start is None:
+        raise ReplayError(f"the trace does not start in an initial state of {name}")
+    choices: list[int] = []
+    states = [initials[start]]
+    for number, step in enumerate(trace[1:], start=2):
+        label, expected = wanted(step, number)
+        options = list(model.successors(states[-1]))
+        chosen = next((i for i, (action, after) in enumerate(options)
+                       if str(action) == label and described(after) == expected), None)
+        if chosen is None:
+            raise ReplayError(f"step {number} of the trace ({label}) is not a step of {name}")
+        choices.append(chosen)
+        states.append(options[chosen][1])
+    return start, choices, states
+
+
 def trace_to_json(model: Model, steps: list[Step]) -> list[dict[str, Any]]:
     return [
         {

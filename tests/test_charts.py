@@ -106,8 +106,9 @@ def test_traces_saved_with_lists_still_print_as_text_does():
 
 
 def test_text_json_and_chart_print_the_same_values():
-    text = run("check", "raft", "-p", "fsync=log_async").output
-    report = json.loads(run("check", "raft", "-p", "fsync=log_async", "--json").output)
+    # The gallery's files are what `check` prints (tests/test_gallery.py).
+    text = (GALLERY / "raft-log_async.txt").read_text()
+    report = json.loads((GALLERY / "raft-log_async.json").read_text())
     source = sequence_chart(report).source
     # every short name=value the text trace prints, the chart prints alike
     pairs = {p for line in text.splitlines() if re.match(r"\s+[A-C]: ", line)
@@ -172,8 +173,7 @@ def test_default_fields_are_those_the_text_trace_shows_changing(tmp_path):
 
 @needs_dot
 def test_fields_option_picks_the_fields_and_highlights_the_property(tmp_path):
-    trace = tmp_path / "t.json"
-    trace.write_text(run("check", "raft", "-p", "fsync=log_async", "--json").output)
+    trace = GALLERY / "raft-log_async.json"  # what `check --json` prints
     out = tmp_path / "c.svg"
     result = run("render", str(trace), "-o", str(out), "--fields", "role,log")
     assert result.exit_code == 0, result.output

@@ -26,7 +26,15 @@ from modelcheck.errors import SpecError
 from modelcheck.load import load, shipped
 from modelcheck.render import sequence_chart
 from modelcheck.run import Options, build
-from modelcheck.trace import INITIAL, Step, format_trace, show, shown, trace_to_json
+from modelcheck.trace import (
+    INITIAL,
+    ReplayError,
+    Step,
+    follow_json_trace,
+    format_trace,
+    show,
+    trace_to_json,
+)
 
 #: Keys of a JSON trace's ``params`` that are options, not ``-p`` parameters.
 OPTION_KEYS = ("writes", "reads", "faults", "unreachable")
@@ -176,38 +184,14 @@ class Session:
         return options[index]
 
     def path_of_trace(self, trace: list[Any]) -> list[int]:
-        """The path of a JSON trace's steps on this model: each step is the
-        enabled action with the trace's label that leads to the trace's
-        state (described as JSON traces describe it).  Raises SpecError
-        where it does not replay."""
-        def described(state: Hashable) -> Any:
-            return shown(self.model.describe_state(state))  # as traces write it
-
-        def wanted(step: Any, number: int) -> tuple[str, Any]:
-            if not isinstance(step, dict) or "state" not in step:
-                raise SpecError(f"step {number} of the trace has no state")
-            return str(step.get("action", "")), step["state"]
-
-        path: list[int] = []
-        _label, first = wanted(trace[0], 1)
-        starts = [i for i, s in enumerate(self.initials) if described(s) == first]
-        if not starts:
-            raise SpecError(f"the trace does not start in an initial state of {self.name} "
-                            "with these parameters")
-        if len(self.initials) > 1:
-            path.append(starts[0])
-        state = self.initials[starts[0]]
-        for number, step in enumerate(trace[1:], start=2):
-            label, expected = wanted(step, number)
-            options = list(self.model.successors(state))
-            named = [i for i, (action, _s) in enumerate(options) if str(action) == label]
-            chosen = [i for i in named if described(options[i][1]) == expected]
-            if not chosen:
-                raise SpecError(f"step {number} of the trace ({label}) is not a step of "
-                                f"{self.name} with these parameters there")
-            path.append(chosen[0])
-            state = options[chosen[0]][1]
-        return path
+        """The path of a JSON trace's steps on this model (see
+        ``follow_json_trace``).  Raises SpecError where it does not replay."""
+        try:
+            start, choices, _states = follow_json_trace(
+                self.model, trace, self.initials, f"{self.name} with these parameters")
+        except ReplayError as exc:
+            raise SpecError(str(exc)) from None
+        return ([start] if len(self.initials) > 1 else []) + choices
 
     # --- views ------------------------------------------------------------------
 
