@@ -53,6 +53,19 @@ saved: the largest worker peaked at 396 MiB against 124 MiB for the whole
 one-process search, since workers keep each level's states and the level's
 successor dictionary as Python objects (the one-process search spills its
 levels to disk); about 1 KB per kept state, not 24 bytes.
+
+After workers keeping fingerprints stopped holding levels as objects
+(successors known by fingerprint, batches pickled a chunk at a time, levels
+merged by key into spilled frontiers), 2026-12-01, same bench, load 1.1-2.6,
+identical counts: one process 337.4 s (peak RSS 125 MiB), two workers
+227.7 s, 1.48x (CPU 1.29x: a fingerprint per successor, repeats included,
+and the worker's own chunks pickled); the largest worker peaked at 178 MiB
+against 396 MiB before (2.2x less).  In a fresh process (not forked after
+a one-process search) the largest worker peaks at 170 MiB, from 35 MiB at
+the start; --writes 1: 84 MiB against 103 MiB for the code before.  What a
+worker still holds: two level buffers of up to 16 MB before they spill, the
+fingerprint memo (about 20 MB), its fingerprint tables, the batches of a
+level in transit, and 24 bytes of parent links per owned state.
 """
 
 from __future__ import annotations

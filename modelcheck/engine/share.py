@@ -14,17 +14,33 @@ least key, a level's states are ordered by that key, and every event of a
 level (a broken invariant, a state past a limit, a deadlock, a spec error)
 happens at a key: the least one is the one the one-process search meets
 first.  None of this depends on how many workers there are.
+
+Keeping fingerprints (``--store fingerprint``, which the pool allows
+without ``@recoverable`` properties only), a worker keeps no state as a Python object beyond a chunk:
+successors are remembered by fingerprint, pickled a chunk at a time into
+their owner's batch, and merged by key straight into the next level, a
+``Frontier`` spilled to disk.  This works because a batch is in key order
+(its sender expands in id order, each state's actions in order, and keeps
+only a successor's first key), so the owner's merge of its batches meets
+every state first at its least key.
 """
 
 from __future__ import annotations
 
+import heapq
+import io
 import pickle
+import shutil
+import tempfile
 import time
+import weakref
 from array import array
 from bisect import bisect_left
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from itertools import islice
 from operator import itemgetter
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -33,6 +49,7 @@ from modelcheck import interrupt
 from modelcheck.errors import SpecError
 from modelcheck.engine.bfs import _selected
 from modelcheck.engine.fingerprint import fingerprint
+from modelcheck.engine.frontier import CHUNK, Frontier
 from modelcheck.engine.memory import rss
 from modelcheck.engine.store import FingerprintSet
 from modelcheck.model import Model
@@ -115,23 +132,37 @@ class Share:
         self.ids = array("q")
         self.parent_ids = array("q")
         self.actions = array("q")
+        #: Whether the levels stream through pickled chunks (see the module's doc).
+        self.streaming = store == "fingerprint"
+        assert not (self.streaming and self.recoverables), "refused by the pool"
+        self._dir: Path | None = None
+        if self.streaming:
+            self._dir = Path(tempfile.mkdtemp(prefix="modelcheck-worker-"))
+            weakref.finalize(self, shutil.rmtree, self._dir, True)
         #: This worker's part of the current level, in id order.
-        self.frontier: list[Hashable] = []
+        self.frontier: list[Hashable] | Frontier = self._level("level")
         self.frontier_ids: list[int] = []
         #: Successors found per frontier state (for transition counts).
         self.fanout: list[int] = []
         #: New states of the level being built, in key order, their keys and orbit sizes.
-        self.ordered_new: list[Hashable] = []
+        self.ordered_new: list[Hashable] | Frontier = self._level("next")
+        #: Streaming, their fingerprints.
+        self._new_fingerprints = array("Q")
         self.new_keys = np.zeros(0, dtype=np.int64)
         self.new_sizes = np.zeros(0, dtype=np.int64)
         #: With @recoverable properties: the ids of the states stepping into each state.
         self.into: dict[Hashable, list[int]] | None = {} if self.recoverables else None
-        #: This worker's own part of what it found in the level: (states, entries).
-        self.own_batch: Batch = ([], [])
-        #: What the last level found (here or sent to other owners): stored by now.
-        self.sent: dict[Hashable, Any] = {}
+        #: This worker's own part of what it found in the level: (states,
+        #: entries), or streaming, its pickled chunks.
+        self.own_batch: Batch | bytes = ([], [])
+        #: What the last level found (here or sent to other owners): stored by
+        #: now.  States, or their fingerprints with ``store`` fingerprint.
+        self.sent: dict[Hashable, Any] | FingerprintSet = {}
         self.good: set[int] = set()
         self._by_id: dict[int, Hashable] = {}
+
+    def _level(self, name: str) -> list[Hashable] | Frontier:
+        return Frontier(self._dir, name) if self._dir is not None else []
 
     # --- building levels ----------------------------------------------------
 
@@ -160,8 +191,13 @@ class Share:
         # repeats cost one lookup.  The first key found is the least: the
         # frontier is expanded in id order, each state's actions in order.
         found: dict[Hashable, Any] = {}
-        # Per owner: the successors sent to it, and their entries.
+        # Keeping fingerprints, the level's successors are remembered by
+        # fingerprint alone: the first one met carries the least key.
+        level = FingerprintSet() if self.streaming else None
+        # Per owner: the successors sent to it, and their entries (streaming,
+        # pickled a chunk at a time).
         groups: list[tuple[list[Hashable], list[Any]]] = [([], []) for _ in range(self.workers)]
+        outboxes = [_Outbox(self.model) for _ in range(self.workers)] if self.streaming else []
         edges = self.into is not None
         events: list[Event] = []
         self.fanout = []
@@ -200,17 +236,15 @@ class Share:
                             entry[2].append(ident)
                             continue
                         entry = found[nxt] = [base | action, size, [ident]]
+                    elif level is not None:  # one fingerprint: stored? sent? owned where?
+                        fp = fingerprint(nxt)
+                        if fp in seen or fp in sent or not level.add(fp):
+                            continue
+                        outboxes[fp % workers].add(nxt, (base | action, size))
+                        continue
                     else:
                         entry = (base | action, size)
                         if found.setdefault(nxt, entry) is not entry:
-                            continue
-                        if seen is not None:  # one fingerprint: stored here? owned where?
-                            fp = fingerprint(nxt)
-                            if fp in seen or nxt in sent:
-                                found[nxt] = None
-                                continue
-                            groups[fp % workers][0].append(nxt)
-                            groups[fp % workers][1].append(entry)
                             continue
                         if nxt in visited or nxt in sent:
                             found[nxt] = None
@@ -229,26 +263,26 @@ class Share:
             if count == 0 and self.deadlock:
                 events.append(Event(key_of(ident, 0), "deadlock"))
                 break
-        self.sent = found if not edges else {}
+        self.sent = level if level is not None else found if not edges else {}
+        if self.streaming:
+            batches = [outbox.batch() for outbox in outboxes]
+            self.own_batch, batches[self.index] = batches[self.index], b""
+            return Expanded(batches, events, stopped, transitions, rss())
         batches = []
         for target, batch in enumerate(groups):
             if target == self.index:  # kept here, never pickled
                 self.own_batch = batch
                 batches.append(b"")
                 continue
-            try:
-                batches.append(pickle.dumps(batch, protocol=pickle.HIGHEST_PROTOCOL))
-            except Exception as exc:  # noqa: BLE001 - any pickling failure is the spec's
-                raise SpecError(
-                    f"--workers sends states between processes, and a state of "
-                    f"{type(self.model).__name__} cannot be pickled: {exc}"
-                ) from exc
+            batches.append(_pickled(self.model, batch))
         return Expanded(batches, events, stopped, transitions, rss())
 
     def receive(self, batches: Sequence[bytes]) -> Received:
         """Merge the level's batches addressed to this worker (its own one is
         taken from ``expand``, whatever stands at its index); judge the new states."""
-        own_states, own_entries = self.own_batch
+        if self.streaming:
+            return self._receive_streaming(batches)
+        own_states, own_entries = self.own_batch  # type: ignore[misc]
         self.own_batch = ([], [])
         if self.into is None:  # found here, so already checked against ``visited``
             new = dict(zip(own_states, own_entries))
@@ -269,21 +303,45 @@ class Share:
                                      count=len(items))
         return Received(self.new_keys, int(self.new_sizes.sum()), self._judge(ordered))
 
+    def _receive_streaming(self, batches: Sequence[bytes]) -> Received:
+        """``receive`` keeping fingerprints: the batches, each in key order, are
+        merged by key into the next level, so a state is met first at its
+        least key and its repeats are known by fingerprint."""
+        own, self.own_batch = self.own_batch, ([], [])
+        sources = [own if source == self.index else batch
+                   for source, batch in enumerate(batches)]
+        seen, level = self.seen, FingerprintSet()
+        assert seen is not None and isinstance(self.ordered_new, Frontier)
+        keys, sizes, fingerprints = array("q"), array("q"), array("Q")
+        merged = heapq.merge(*map(_unpacked, sources), key=itemgetter(0))
+        for key, size, state in merged:
+            fp = fingerprint(state)
+            if fp in seen or not level.add(fp):
+                continue
+            self.ordered_new.append(state)
+            keys.append(key)
+            sizes.append(size)
+            fingerprints.append(fp)
+        self.new_keys = np.frombuffer(keys, dtype=np.int64) if keys else np.zeros(0, np.int64)
+        self.new_sizes = np.frombuffer(sizes, dtype=np.int64) if sizes else np.zeros(0, np.int64)
+        self._new_fingerprints = fingerprints
+        return Received(self.new_keys, int(self.new_sizes.sum()), self._judge(self.ordered_new))
+
     def _merge(self, new: dict[Hashable, Any], states: list[Hashable], entries: list[Any]
                ) -> None:
         """Add the states of one batch that are not stored here to ``new``, each
         with its least key."""
-        visited, into, keep, seen = self.visited, self.into, new.setdefault, self.seen
+        visited, into, keep = self.visited, self.into, new.setdefault
         for state, entry in zip(states, entries):
             if into is not None:
                 into.setdefault(state, []).extend(entry[2])
-            if (fingerprint(state) in seen) if seen is not None else (state in visited):
+            if state in visited:
                 continue
             known = keep(state, entry)  # one hashing for a state new to ``new``
             if entry[0] < known[0]:
                 new[state] = entry
 
-    def _judge(self, ordered: list[Hashable]) -> list[Event]:
+    def _judge(self, ordered: Iterable[Hashable]) -> list[Event]:
         """The first new state (in key order) that breaks or raises in an invariant,
         and the first sampled one that fails a state check."""
         events = []
@@ -299,13 +357,14 @@ class Share:
                 break
         # The one-process search samples each level once; here the workers
         # share that sample, so more workers check no more states.
-        for position, state in enumerate(ordered[:-(-_SAMPLE // self.workers)]):
+        for position, state in enumerate(islice(ordered, -(-_SAMPLE // self.workers))):
             if find_mutable(state) is not None:
                 events.append(Event(int(keys[position]), "mutable"))
                 break
         if self.canonical is not None:
             judged = self.invariants + self.recoverables
-            for position, state in enumerate(ordered[:-(-SPOT_CHECKS_PER_LEVEL // self.workers)]):
+            for position, state in enumerate(
+                    islice(ordered, -(-SPOT_CHECKS_PER_LEVEL // self.workers))):
                 try:
                     spot_check(self.model, [state], judged, lambda s: "")
                 except SpecError:
@@ -327,16 +386,18 @@ class Share:
         ids = (ranks + first_id).astype(np.int64)
         keys = self.new_keys
         self.frontier_ids = ids.tolist()
-        if self.seen is not None:
-            for state in self.ordered_new:
-                self.seen.add(fingerprint(state))
+        if self.streaming:
+            assert self.seen is not None and isinstance(self.frontier, Frontier)
+            for fp in self._new_fingerprints:
+                self.seen.add(fp)
+            self._new_fingerprints = array("Q")
+            self.frontier.discard()
         else:
             self.visited.update(zip(self.ordered_new, self.frontier_ids))
         self.ids.frombytes(ids.tobytes())
         self.parent_ids.frombytes((keys >> ACTION_BITS).tobytes())
         self.actions.frombytes((keys & _ACTION_MASK).tobytes())
-        self.frontier = self.ordered_new
-        self.ordered_new = []
+        self.frontier, self.ordered_new = self.ordered_new, self.frontier
         self.new_keys = self.new_sizes = np.zeros(0, dtype=np.int64)
 
     def _record(self, ident: int, parent: int, action: int) -> None:
@@ -393,6 +454,51 @@ class Share:
         """The least id of an owned state that is not good."""
         stuck = [ident for ident in self._by_id if ident not in self.good]
         return min(stuck) if stuck else None
+
+
+class _Outbox:
+    """The successors found for one owner, pickled a chunk at a time; the
+    batch is the chunks' pickles one after another."""
+
+    def __init__(self, model: Model) -> None:
+        self._model = model
+        self._batch: Batch = ([], [])
+        self._parts: list[bytes] = []
+
+    def add(self, state: Hashable, entry: Any) -> None:
+        states, entries = self._batch
+        states.append(state)
+        entries.append(entry)
+        if len(states) >= CHUNK:
+            self._seal()
+
+    def _seal(self) -> None:
+        if self._batch[0]:
+            self._parts.append(_pickled(self._model, self._batch))
+            self._batch = ([], [])
+
+    def batch(self) -> bytes:
+        self._seal()
+        return b"".join(self._parts)
+
+
+def _unpacked(batch: bytes) -> Iterator[tuple[int, int, Hashable]]:
+    """(key, orbit size, state) of an outbox's batch, in its order."""
+    stream = io.BytesIO(batch)
+    while stream.tell() < len(batch):
+        states, entries = pickle.load(stream)
+        for state, (key, size) in zip(states, entries):
+            yield key, size, state
+
+
+def _pickled(model: Model, batch: Batch) -> bytes:
+    try:
+        return pickle.dumps(batch, protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception as exc:  # noqa: BLE001 - any pickling failure is the spec's
+        raise SpecError(
+            f"--workers sends states between processes, and a state of "
+            f"{type(model).__name__} cannot be pickled: {exc}"
+        ) from exc
 
 
 def owner(state: Hashable, workers: int) -> int:
