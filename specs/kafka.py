@@ -226,7 +226,7 @@ class Kafka(Protocol):
             "kip966-stuck", "KIP-966 keeps every record, but two unclean shutdowns "
             "(kill -9 counts) empty ISR and ELR: no leader can ever be elected again",
             params=("version=kip966", "epochs=2"),
-            options=Options(writes=1, faults="power_loss=1,crash=1", only=("available",))),
+            options=Options(writes=1, faults="power_loss=1,crash=1")),
         Counterexample(
             "kip966-unreachable", "KIP-966 with one broker unreachable for good: "
             "another was fenced and the third shut down uncleanly, so neither may lead "

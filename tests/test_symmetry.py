@@ -104,7 +104,9 @@ def test_asymmetric_spec_is_caught():
 @pytest.mark.parametrize("name", shipped())
 def test_shipped_specs_same_verdict_with_and_without_symmetry(name):
     # Ten BFS levels: complete for the small specs; for Raft the unreduced
-    # count of those levels must equal the sum of the orbit sizes.
+    # count of those levels must equal the sum of the orbit sizes.  Kafka's
+    # unreduced levels grow fastest: nine, which reach 3.4's violation.
+    levels = 9 if name == "kafka" else 10
     spec = load(name)
     variants = {()} | {tuple(sorted(c.params))
                        for c in getattr(spec.model_class, "counterexamples", ())}
@@ -112,8 +114,8 @@ def test_shipped_specs_same_verdict_with_and_without_symmetry(name):
         model = spec.build(spec.resolve(list(params)))
         if model.symmetry_size() < 2:
             continue
-        reduced = explore(model, symmetry=True, max_depth=10)
-        full = explore(model, max_depth=10)
+        reduced = explore(model, symmetry=True, max_depth=levels)
+        full = explore(model, max_depth=levels)
         assert reduced.verdict == full.verdict
         assert reduced.property == full.property
         assert len(reduced.path) == len(full.path)
