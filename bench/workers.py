@@ -66,6 +66,10 @@ the start; --writes 1: 84 MiB against 103 MiB for the code before.  What a
 worker still holds: two level buffers of up to 16 MB before they spill, the
 fingerprint memo (about 20 MB), its fingerprint tables, the batches of a
 level in transit, and 24 bytes of parent links per owned state.
+Remembering the last 16,384 successors as states too (most repeats then
+cost no fingerprint), same day, same bench: one process 317.4 s, two
+workers 216.9 s, 1.46x, CPU 1.26x, largest worker 185 MiB; --writes 1, one
+run each way: CPU 1.21x with it, 1.38x without it (wall 1.59x and 1.35x).
 """
 
 from __future__ import annotations

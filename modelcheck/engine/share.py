@@ -59,6 +59,8 @@ from modelcheck.validate import find_mutable
 #: Bits of a key that hold the action index; the parent id is above them.
 ACTION_BITS = 24
 _ACTION_MASK = (1 << ACTION_BITS) - 1
+#: Successors a worker keeping fingerprints remembers as states (then it forgets them).
+_RECENT = 1 << 14
 #: States of a level (per worker) checked for mutability and symmetry.
 _SAMPLE = 256
 
@@ -194,6 +196,9 @@ class Share:
         # Keeping fingerprints, the level's successors are remembered by
         # fingerprint alone: the first one met carries the least key.
         level = FingerprintSet() if self.streaming else None
+        # ... and the most recent ones as states too, so that most repeats
+        # (a diamond's two paths meet close together) cost no fingerprint.
+        recent: set[Hashable] = set()
         # Per owner: the successors sent to it, and their entries (streaming,
         # pickled a chunk at a time).
         groups: list[tuple[list[Hashable], list[Any]]] = [([], []) for _ in range(self.workers)]
@@ -237,6 +242,11 @@ class Share:
                             continue
                         entry = found[nxt] = [base | action, size, [ident]]
                     elif level is not None:  # one fingerprint: stored? sent? owned where?
+                        if nxt in recent:
+                            continue
+                        if len(recent) >= _RECENT:
+                            recent.clear()
+                        recent.add(nxt)
                         fp = fingerprint(nxt)
                         if fp in seen or fp in sent or not level.add(fp):
                             continue
