@@ -66,10 +66,15 @@ the start; --writes 1: 84 MiB against 103 MiB for the code before.  What a
 worker still holds: two level buffers of up to 16 MB before they spill, the
 fingerprint memo (about 20 MB), its fingerprint tables, the batches of a
 level in transit, and 24 bytes of parent links per owned state.
-Remembering the last 16,384 successors as states too (most repeats then
-cost no fingerprint), same day, same bench: one process 317.4 s, two
-workers 216.9 s, 1.46x, CPU 1.26x, largest worker 185 MiB; --writes 1, one
-run each way: CPU 1.21x with it, 1.38x without it (wall 1.59x and 1.35x).
+Remembering the last 16,384 successors as states too, so that repeats
+among them cost no fingerprint, was tried and left out: on the issue's case
+1.46x, CPU 1.26x, 185 MiB, within run-to-run noise of the above; with
+--writes 1, one run each way, the workers took 46.6 CPU s with it and 61.9
+without, but later runs of the same code took 56-63.  Sending each
+successor's fingerprint with it, so that the owner computes none, is kept
+(it removes work), though it measured no different: --writes 1,
+--repeat 2, workers' CPU 55.8-63.0 s with it and 59.8-60.9 s without, while
+the one-process search alone varied from 41.5 to 53.1 s between runs.
 """
 
 from __future__ import annotations

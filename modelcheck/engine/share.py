@@ -16,10 +16,11 @@ happens at a key: the least one is the one the one-process search meets
 first.  None of this depends on how many workers there are.
 
 Keeping fingerprints (``--store fingerprint``, which the pool allows
-without ``@recoverable`` properties only), a worker keeps no state as a Python object beyond a chunk:
-successors are remembered by fingerprint, pickled a chunk at a time into
-their owner's batch, and merged by key straight into the next level, a
-``Frontier`` spilled to disk.  This works because a batch is in key order
+without ``@recoverable`` properties only), a worker keeps no state as a
+Python object beyond a chunk: successors are remembered by fingerprint,
+pickled a chunk at a time into their owner's batch with their fingerprint
+(so the owner need not compute it again), and merged by key straight into
+the next level, a ``Frontier`` spilled to disk.  This works because a batch is in key order
 (its sender expands in id order, each state's actions in order, and keeps
 only a successor's first key), so the owner's merge of its batches meets
 every state first at its least key.
@@ -59,8 +60,6 @@ from modelcheck.validate import find_mutable
 #: Bits of a key that hold the action index; the parent id is above them.
 ACTION_BITS = 24
 _ACTION_MASK = (1 << ACTION_BITS) - 1
-#: Successors a worker keeping fingerprints remembers as states (then it forgets them).
-_RECENT = 1 << 14
 #: States of a level (per worker) checked for mutability and symmetry.
 _SAMPLE = 256
 
@@ -74,7 +73,8 @@ def split_key(key: int) -> tuple[int, int]:
 
 
 #: A batch of successors for one owner: the states, and per state its entry
-#: (key, orbit size), or [key, orbit size, parent ids] with @recoverable properties.
+#: (key, orbit size), [key, orbit size, parent ids] with @recoverable properties,
+#: or (key, orbit size, fingerprint) keeping fingerprints.
 Batch = tuple[list[Hashable], list[Any]]
 
 
@@ -196,9 +196,6 @@ class Share:
         # Keeping fingerprints, the level's successors are remembered by
         # fingerprint alone: the first one met carries the least key.
         level = FingerprintSet() if self.streaming else None
-        # ... and the most recent ones as states too, so that most repeats
-        # (a diamond's two paths meet close together) cost no fingerprint.
-        recent: set[Hashable] = set()
         # Per owner: the successors sent to it, and their entries (streaming,
         # pickled a chunk at a time).
         groups: list[tuple[list[Hashable], list[Any]]] = [([], []) for _ in range(self.workers)]
@@ -242,15 +239,10 @@ class Share:
                             continue
                         entry = found[nxt] = [base | action, size, [ident]]
                     elif level is not None:  # one fingerprint: stored? sent? owned where?
-                        if nxt in recent:
-                            continue
-                        if len(recent) >= _RECENT:
-                            recent.clear()
-                        recent.add(nxt)
                         fp = fingerprint(nxt)
                         if fp in seen or fp in sent or not level.add(fp):
                             continue
-                        outboxes[fp % workers].add(nxt, (base | action, size))
+                        outboxes[fp % workers].add(nxt, (base | action, size, fp))
                         continue
                     else:
                         entry = (base | action, size)
@@ -324,8 +316,7 @@ class Share:
         assert seen is not None and isinstance(self.ordered_new, Frontier)
         keys, sizes, fingerprints = array("q"), array("q"), array("Q")
         merged = heapq.merge(*map(_unpacked, sources), key=itemgetter(0))
-        for key, size, state in merged:
-            fp = fingerprint(state)
+        for key, size, fp, state in merged:
             if fp in seen or not level.add(fp):
                 continue
             self.ordered_new.append(state)
@@ -492,13 +483,13 @@ class _Outbox:
         return b"".join(self._parts)
 
 
-def _unpacked(batch: bytes) -> Iterator[tuple[int, int, Hashable]]:
-    """(key, orbit size, state) of an outbox's batch, in its order."""
+def _unpacked(batch: bytes) -> Iterator[tuple[int, int, int, Hashable]]:
+    """(key, orbit size, fingerprint, state) of an outbox's batch, in its order."""
     stream = io.BytesIO(batch)
     while stream.tell() < len(batch):
         states, entries = pickle.load(stream)
-        for state, (key, size) in zip(states, entries):
-            yield key, size, state
+        for state, (key, size, fp) in zip(states, entries):
+            yield key, size, fp, state
 
 
 def _pickled(model: Model, batch: Batch) -> bytes:
