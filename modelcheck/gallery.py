@@ -6,12 +6,12 @@ on its model class.  ``modelcheck gallery`` regenerates ``counterexamples/``
 README.md) and
 ``modelcheck gallery --check`` reports files that no longer match.
 
-A few variants take minutes to search.  The test suite checks them by
-replaying their committed trace instead (``stale_files(..., replayed=...)``):
-the trace must be a run of the model whose last state, and no earlier one,
-breaks the property, and its files are rewritten from it and the committed
-statistics.  Their counts and minimality are then taken from the commit;
-``bench/long_searches.py`` searches them again.
+A few variants take minutes to search, or are searched by another test.
+The test suite checks them by replaying their committed trace instead
+(``stale_files(..., replayed=...)``): the trace must be a run of the model
+whose last state, and no earlier one, breaks the property, and its files are
+rewritten from it and the committed statistics, which are then taken from
+the commit; ``bench/long_searches.py`` searches the long ones again.
 """
 
 from __future__ import annotations

@@ -11,9 +11,10 @@ from modelcheck.errors import SpecError
 from modelcheck.gallery import replay_committed, stale_files, variants
 
 GALLERY = Path(__file__).resolve().parent.parent / "counterexamples"
-#: Variants whose search takes minutes (raft-never keeps 1.2M states): their
-#: committed trace is replayed instead; bench/long_searches.py searches them.
-REPLAYED = ("raft-never",)
+#: Variants whose committed trace is replayed instead of searched again:
+#: raft-never's search takes minutes (1.2M states kept; bench/long_searches.py
+#: searches it), and tests/test_raft.py searches raft-log_async.
+REPLAYED = ("raft-never", "raft-log_async")
 
 
 def test_gallery_is_up_to_date():
