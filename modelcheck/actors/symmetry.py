@@ -16,7 +16,9 @@ order and the least resulting state is kept.  Exact, and only tied nodes
 cost permutations.
 
 Node states and messages recur across millions of global states, so their
-renamings, profiles and sort keys are memoised (in bounded tables).
+renamings, profiles and sort keys are memoised (in bounded tables); so are,
+per bag of messages, each node's sorted traffic and the bag renamed by a
+permutation, since bags recur far more often than whole states.
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ from modelcheck.symmetry import order_key
 BAG = semantics("bag", "network")
 SELF, OTHER = "\x00self", "\x00other"
 _CACHE_LIMIT = 400_000
+#: Entries of the tables keyed by whole bags, whose entries are larger.
+_BAG_CACHE_LIMIT = 100_000
 
 
 def rename(value: Any, names: dict[str, str]) -> Any:
@@ -71,6 +75,12 @@ class NodeSymmetry:
         self._mappings: dict[tuple[int, ...], dict[str, str]] = {}
         self._renamed: dict[tuple[Any, tuple[int, ...]], Any] = {}
         self._profiles: dict[tuple[Any, str], Any] = {}
+        #: A message's profiles as its sender and as its receiver see it.
+        self._ends: dict[Message, tuple[Any, Any]] = {}
+        #: Per bag, each node's messages as it sees them, sorted.
+        self._traffic: dict[tuple[Message, ...], tuple[tuple[Any, ...], ...]] = {}
+        #: A bag renamed by a permutation, and arranged.
+        self._bags: dict[tuple[tuple[Message, ...], tuple[int, ...]], tuple[Message, ...]] = {}
         self._keys: dict[Any, Any] = {}
         self._identity = list(range(len(node_names)))
 
@@ -108,12 +118,45 @@ class NodeSymmetry:
             found = self._profiles[key] = order_key(rename(value, self.views[name]))
         return found
 
+    def _ends_of(self, message: Message) -> tuple[Any, Any]:
+        found = self._ends.get(message)
+        if found is None:
+            if len(self._ends) > _CACHE_LIMIT:
+                self._ends.clear()
+            found = self._ends[message] = (self._profile(message, message.src),
+                                           self._profile(message, message.dst))
+        return found
+
+    def _traffic_of(self, bag: tuple[Message, ...]) -> tuple[tuple[Any, ...], ...]:
+        found = self._traffic.get(bag)
+        if found is None:
+            if len(self._traffic) > _BAG_CACHE_LIMIT:
+                self._traffic.clear()
+            traffic: dict[str, list[Any]] = {name: [] for name in self.node_names}
+            ends = self._ends_of
+            for m in bag:
+                as_sender, as_receiver = ends(m)
+                traffic[m.src].append(as_sender)
+                traffic[m.dst].append(as_receiver)
+            found = self._traffic[bag] = tuple(
+                tuple(sorted(traffic[name])) for name in self.node_names)
+        return found
+
+    def _moved_bag(self, bag: tuple[Message, ...], perm: tuple[int, ...]) -> tuple[Message, ...]:
+        key = (bag, perm)
+        found = self._bags.get(key)
+        if found is None:
+            if len(self._bags) > _BAG_CACHE_LIMIT:
+                self._bags.clear()
+            found = self._bags[key] = self.arrange(self._rename(m, perm) for m in bag)
+        return found
+
     def permute(self, state: tuple, perm: tuple[int, ...]) -> tuple:
         nodes, bag, isolated, client, used, shared = state
         moved: list[Any] = [None] * len(nodes)
         for i, node in enumerate(nodes):
             moved[perm[i]] = self._rename(node, perm)
-        messages = self.arrange(self._rename(m, perm) for m in bag)
+        messages = self._moved_bag(bag, perm)
         names = self._mapping(perm)
         return (tuple(moved), messages, frozenset(names[n] for n in isolated),
                 client, used, self._rename(shared, perm))
@@ -126,14 +169,11 @@ class NodeSymmetry:
 
     def canonical(self, state: tuple) -> tuple[tuple, int]:
         nodes, bag, isolated, _client, _used, shared = state
-        traffic: dict[str, list[Any]] = {name: [] for name in self.node_names}
-        for m in bag:
-            traffic[m.src].append(self._profile(m, m.src))
-            traffic[m.dst].append(self._profile(m, m.dst))
+        traffic = self._traffic_of(bag)
         # The role comes first: sorting never moves a node out of its role's places.
         profiles = [
             (self._role_rank[i], self._profile(nodes[i], name), name in isolated,
-             sorted(traffic[name]), self._profile(shared, name))
+             traffic[i], self._profile(shared, name))
             for i, name in enumerate(self.node_names)
         ]
         order = sorted(range(len(nodes)), key=profiles.__getitem__)
