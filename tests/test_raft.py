@@ -22,7 +22,7 @@ def model(*params):
 
 
 @cache
-def outcome(fsync, only=("durability",)):
+def outcome(fsync, only):
     return explore(model(f"fsync={fsync}"), symmetry=True, only=only)
 
 
