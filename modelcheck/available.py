@@ -66,6 +66,7 @@ from collections.abc import Iterator, Sequence
 from copy import copy
 from dataclasses import dataclass, field, replace
 from itertools import combinations
+from operator import itemgetter
 from typing import Any
 
 from modelcheck import interrupt
@@ -73,6 +74,7 @@ from modelcheck.actors.protocol import Action, GlobalState, Protocol, World
 from modelcheck.engine.bfs import Outcome, Progress, explore
 from modelcheck.goal_search import GoalSearch
 from modelcheck.model import Model
+from modelcheck.progress import duration
 from modelcheck.report import Report
 from modelcheck.symmetry import symmetry_group
 
@@ -239,6 +241,13 @@ def explore_recording(
     return explore(normal, **limits), normal.expanded
 
 
+#: The order in which a recovery run tries its steps: the client's write,
+#: deliveries, atomic steps and healing make progress; a timeout starts an
+#: election that undoes it, so it comes last (any order gives the same
+#: verdicts; on quorum_log with five nodes, the deepest states' pairs
+#: took 4x fewer expansions than in the protocol's own order).
+_FIRST = {"write": 0, "deliver": 1, "step": 2, "heal": 3, "timeout": 4}
+
 #: Recovery states the breadth-first pass may expand in all before it leaves
 #: the rest to the deepest-first pass.
 BREADTH_FIRST_BUDGET = 200_000
@@ -258,29 +267,44 @@ class _Judge:
         # Its memos hold 64-bit fingerprints (hash) of states, not the states:
         # a recovery state would cost about 1 KB kept, a fingerprint about 70 B.
         self.search: GoalSearch[GlobalState] = GoalSearch(self._successors)
+        #: The pair being judged.
+        self._root: GlobalState | None = None
 
-    def _steps(self, marked: GlobalState) -> Iterator[GlobalState]:
-        """The recovery steps from ``marked``, as marked representatives."""
+    def _steps(self, marked: GlobalState) -> Iterator[tuple[int, GlobalState]]:
+        """The recovery steps from ``marked``, marked, each with its rank in
+        ``_FIRST``.  Only a pair's own steps are canonicalised (see
+        ``_successors``)."""
         state, unreachable = _unmark(marked)
-        relaxed, canonical = self.relaxed, self.canonical
+        relaxed = self.relaxed
+        canonical = self.canonical if marked is self._root else None
         relaxed.cut_off = unreachable
         for action, nxt in relaxed.successors(state):
             self.recovery.transitions += 1
             if allowed(action, unreachable):
                 nxt = _mark(nxt, unreachable)
-                yield canonical(nxt)[0] if canonical is not None else nxt
+                yield (_FIRST.get(action.kind, len(_FIRST)),
+                       canonical(nxt)[0] if canonical is not None else nxt)
 
     def _successors(self, marked: GlobalState) -> list[tuple[int, GlobalState]] | None:
-        """The keyed recovery steps from ``marked``; None when one of them
-        is a goal or known to reach one."""
+        """The keyed recovery steps from ``marked``, in ``_FIRST``'s order;
+        None when one of them is a goal or known to reach one.
+
+        A pair's own steps are canonicalised: they lead to pairs judged
+        before it (deepest first), whose verdicts are memoised under their
+        representatives.  The states further along a recovery run are kept
+        as they come, since runs from different pairs seldom meet (on
+        quorum_log with five nodes, canonicalising them cost 1.57x the time
+        for 10% fewer expansions): a memo keyed by exact states is exact too.
+        """
         found = []
         good, probe = self.search.good, self.probe
-        for nxt in self._steps(marked):
+        for rank, nxt in self._steps(marked):
             key = hash(nxt)
             if key in good or any(v >= probe for v, _ in nxt[3][1]):
                 return None
-            found.append((key, nxt))
-        return found
+            found.append((rank, key, nxt))
+        found.sort(key=itemgetter(0))
+        return [(key, nxt) for _, key, nxt in found]
 
     def stuck_cut(self, state: GlobalState,
                   budget: int | None = None) -> frozenset[str] | None | _Undecided:
@@ -301,6 +325,7 @@ class _Judge:
                 pair = self.canonical(pair)[0]
             key = hash(pair)
             self.pairs.add(key)
+            self._root = pair
             reaches = self.search.reaches(key, pair, budget)
             if reaches is None:
                 return UNDECIDED
@@ -416,7 +441,8 @@ def check_availability(
     stuck = in_order.stuck
     limit = limit or in_order.limit
     if outcome.verdict == "ok" and stuck is None and limit is None:
-        stuck, limit = _judge_deepest_first(judge, in_order.left(expanded), deadline, max_states)
+        stuck, limit = _judge_deepest_first(judge, in_order.left(expanded), deadline,
+                                            max_states, progress)
     judge.count()
     if searched is None:  # the normal search's own time includes the breadth-first pass
         outcome.stats.seconds = time.perf_counter() - started
@@ -453,20 +479,36 @@ def _judge_in_order(in_order: _InOrder, expanded: list[GlobalState],
 
 def _judge_deepest_first(
     judge: _Judge, states: list[GlobalState], deadline: float | None, max_states: int | None,
+    progress: Progress | None = None,
 ) -> tuple[tuple[GlobalState, frozenset[str]] | None, str | None]:
     """The first stuck pair of ``states`` (in their order), judged deepest
     first; or the limit reached first."""
     search = judge.search
     stuck = None
+    # A ProgressLine can show this pass too; a plain callback sees only searches.
+    say = getattr(progress, "say", None)
+    started = time.perf_counter()
     for done, state in enumerate(reversed(states)):
-        if not done % 64 and (limit := _limit(deadline)) is not None:
-            return None, limit
+        if not done % 64:
+            if (limit := _limit(deadline)) is not None:
+                return None, limit
+            if say is not None and done:
+                say(lambda: _judging(done, len(states), judge, time.perf_counter() - started))
         if max_states is not None and len(search.good) + len(search.dead) > max_states:
             return None, "max-states"
         cut = judge.stuck_cut(state)
         if cut is not None:
             stuck = state, cut  # going backwards: the last found is the shallowest
     return stuck, None  # type: ignore[return-value]
+
+
+def _judging(done: int, total: int, judge: _Judge, seconds: float) -> str:
+    """A progress line of the deepest-first pass."""
+    search = judge.search
+    left = seconds * (total - done) / done
+    return (f"availability, deepest first: {done:,} of {total:,} states judged · "
+            f"{len(judge.pairs):,} pairs · {len(search.good) + len(search.dead):,} recovery "
+            f"states · {done / seconds:,.0f} states/s · ETA {duration(left)}")
 
 
 def _limit(deadline: float | None) -> str | None:

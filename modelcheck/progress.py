@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from typing import TextIO
 
 from modelcheck.engine import Stats
@@ -38,11 +39,11 @@ def describe(stats: Stats) -> str:
         parts.append(f"{stats.memory / 2**20:,.0f} MiB")
     rate = stats.expanded / stats.seconds if stats.seconds else 0.0
     if rate and stats.frontier:
-        parts.append(f"level ETA {_duration((stats.frontier - stats.level_expanded) / rate)}")
+        parts.append(f"level ETA {duration((stats.frontier - stats.level_expanded) / rate)}")
     return " · ".join(parts)
 
 
-def _duration(seconds: float) -> str:
+def duration(seconds: float) -> str:
     if seconds < 60:
         return f"{seconds:.0f} s"
     if seconds < 3600:
@@ -62,12 +63,22 @@ class ProgressLine:
         self.drawn = False
 
     def __call__(self, stats: Stats) -> None:
+        if self._due():
+            self._draw(describe(stats))
+
+    def say(self, line: Callable[[], str]) -> None:
+        """Show the line ``line()`` makes (called only when a line is due), for
+        a phase that is not a breadth-first search, paced like the others."""
+        if self._due():
+            self._draw(line())
+
+    def _due(self) -> bool:
         now = time.monotonic()
         every = REDRAW if self.tty else LOG_EVERY
-        if self.quiet or now - self.started < DELAY or now - self.last_draw < every:
-            return
-        self.last_draw = now
-        line = describe(stats)
+        return not (self.quiet or now - self.started < DELAY or now - self.last_draw < every)
+
+    def _draw(self, line: str) -> None:
+        now = self.last_draw = time.monotonic()
         if self.tty:
             self.stream.write("\r\x1b[2K" + line)
             self.drawn = True

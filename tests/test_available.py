@@ -5,7 +5,9 @@ tests/availability_specs.py, and on Raft where the answer is known.
 """
 
 import functools
+import io
 import json
+import re
 import textwrap
 from itertools import combinations
 
@@ -14,11 +16,14 @@ from click.testing import CliRunner
 
 from modelcheck.actors import Action, FaultBudget, Message, World
 from modelcheck.actors.cluster import Cluster, step
+from modelcheck import progress as progress_module
 from modelcheck.available import (
-    BREADTH_FIRST_BUDGET, allowed, check_availability, explore_recording,
+    BREADTH_FIRST_BUDGET, Recovery, _Judge, _mark, allowed, check_availability,
+    explore_recording,
 )
 from modelcheck.cli import main
 from modelcheck.load import load
+from modelcheck.progress import ProgressLine
 from modelcheck.run import Options, build, verdicts
 from tests.availability_specs import (
     FixedLease, Lease, NoTermAllowance, OneShot, Quorum, Toggle,
@@ -405,3 +410,36 @@ def test_every_order_of_judging_reports_the_same_stuck_pair(name, make, u):
     reports = [check_availability(make(), u, symmetry=True, breadth_first_budget=budget)[0]
                for budget in (0, 1, 2, 3, 5, 10, 50, BREADTH_FIRST_BUDGET)]
     assert len({(o.verdict, len(o.path)) for o in reports}) == 1
+
+
+def test_recovery_runs_try_timeouts_last():
+    """A recovery run tries the client's write and deliveries before a
+    timeout, which would start an election and undo their progress."""
+    model = raft(fsync="always", terms=2)
+    judge = _Judge(model, 1, symmetry=False, recovery=Recovery())
+    initial = next(iter(model.initial_states()))
+    stood = next(nxt for action, nxt in model.successors(initial) if action.kind == "timeout")
+    cut = frozenset({"C"})
+    pair = _mark(stood, cut)
+    judge._root = pair
+    judge.relaxed.cut_off = cut
+    kinds = {hash(_mark(nxt, cut)): action.kind
+             for action, nxt in judge.relaxed.successors(stood) if allowed(action, cut)}
+    tried = [kinds[key] for key, _state in judge._successors(pair)]
+    assert {"deliver", "timeout"} <= set(tried)
+    assert tried == sorted(tried, key=lambda kind: kind == "timeout")
+
+
+def test_the_deepest_first_pass_shows_its_progress(monkeypatch):
+    monkeypatch.setattr(progress_module, "DELAY", 0.0)
+    monkeypatch.setattr(progress_module, "LOG_EVERY", 0.0)
+    stream = io.StringIO()
+    outcome, _, _ = check_availability(raft(fsync="always", terms=1), 1, symmetry=True,
+                                       breadth_first_budget=0, progress=ProgressLine(stream))
+    assert outcome.verdict == "ok"
+    lines = [line for line in stream.getvalue().splitlines() if "deepest first" in line]
+    judged = [re.search(r"([\d,]+) of ([\d,]+) states judged", line) for line in lines]
+    assert lines and all(judged)
+    counts = [(int(m[1].replace(",", "")), int(m[2].replace(",", ""))) for m in judged]
+    assert all(0 < done < total for done, total in counts)
+    assert [done for done, _ in counts] == sorted(done for done, _ in counts)
