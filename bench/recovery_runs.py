@@ -15,6 +15,11 @@ own step order with every recovery state canonicalised (the judge before
 
 Each configuration gets a fresh judge; verdicts must agree.  Printed: time,
 pairs, expansions and transitions, and each time's ratio to the baseline.
+
+Measured 2026-12-01 (load 1.0), ``--five 300``, same run, 784 pairs, all
+good: baseline 32.3 s and 79,105 expansions; order only 8.5 s (3.80x),
+19,807 expansions; order with runs kept as they come 6.3 s (5.11x), 22,420
+expansions.
 """
 
 from __future__ import annotations
