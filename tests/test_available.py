@@ -14,9 +14,9 @@ from itertools import combinations
 import pytest
 from click.testing import CliRunner
 
+from modelcheck import progress as progress_module
 from modelcheck.actors import Action, FaultBudget, Message, World
 from modelcheck.actors.cluster import Cluster, step
-from modelcheck import progress as progress_module
 from modelcheck.available import (
     BREADTH_FIRST_BUDGET, Recovery, _Judge, _mark, allowed, check_availability,
     explore_recording,
