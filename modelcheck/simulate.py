@@ -15,9 +15,10 @@ property, which makes the result with ``runs`` a function of the seed only.
 How a run picks its steps.  Replication bugs need some events to be *late*:
 an AppendEntries still in flight while a new leader is elected, a second
 write issued only after a fault.  Choosing uniformly among enabled steps
-makes a delay of k steps exponentially unlikely, so instead every enabled
-step gets a random due time when it becomes enabled and keeps it while it
-stays enabled; the step due first is taken.  Delays are exponential times
+makes a delay of k steps exponentially unlikely, so instead every possible
+step gets a random due time when it becomes possible and keeps it while it
+stays possible; the step due first is taken, and only it: one that turns
+out to change nothing is dropped, and the next due is tried.  Delays are exponential times
 a heavy tail, so some messages stay in flight for a long time at
 polynomial, not exponential, cost; without the tail, the choice is uniform.
 
@@ -41,10 +42,12 @@ import signal
 import time
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any, NamedTuple
 
 from modelcheck import interrupt
 from modelcheck.actors.protocol import Action, Protocol
+from modelcheck.engine.memory import collector_paused
 from modelcheck.errors import SpecError
 from modelcheck.model import Model
 from modelcheck.symmetry import order_key
@@ -56,7 +59,7 @@ _SPREAD = 6.0
 _JITTER = 10.0
 #: Timeouts' and client writes' delays are scaled by 2**uniform(0, _SLOW).
 _SLOW = 6.0
-#: States whose successors are cached at most (then the cache starts over).
+#: States whose steps are remembered at most (then the memo starts over).
 _EXPANDED_LIMIT = 20_000
 #: How often a run plans its faults rather than taking them as other steps.
 _PLANNED = 0.5
@@ -195,15 +198,51 @@ def run_seed(seed: int, run: int) -> random.Random:
     return random.Random(f"modelcheck-simulate:{seed}:{run}")
 
 
+class _Choices:
+    """A state's possible steps, each taken only when a run picks it, then
+    remembered (runs share their first steps, and cyclic models revisit
+    states all the time).
+
+    An actor protocol says what its steps are without taking them
+    (``Protocol.candidates``), unless its spec refines ``successors``; any
+    other model is asked for its successors in full.
+    """
+
+    __slots__ = ("labels", "_takes", "_taken", "_state")
+
+    def __init__(self, model: Model, state: Hashable) -> None:
+        self._state = state
+        if isinstance(model, Protocol) and type(model).successors is Protocol.successors:
+            candidates = list(model.candidates(state))
+            self.labels: list[Any] = [label for label, _take in candidates]
+            self._takes: list[Callable[[], Any]] | None = [take for _label, take in candidates]
+            self._taken: list[Any] = [_UNTAKEN] * len(candidates)
+        else:
+            steps = [(label, nxt) for label, nxt in model.successors(state) if nxt is not state]
+            self.labels, self._takes, self._taken = [label for label, _nxt in steps], None, steps
+
+    def take(self, index: int) -> tuple[Any, Hashable] | None:
+        """Step ``index``'s label and next state; None if it is no step here."""
+        step = self._taken[index]
+        if step is _UNTAKEN:
+            step = self._takes[index]()  # type: ignore[index]
+            if step is not None and step[1] is self._state:
+                step = None
+            self._taken[index] = step
+        return step
+
+
+_UNTAKEN = object()
+
+
 def one_run(
     model: Model, invariants: Invariants, seed: int, run: int, max_depth: int,
     seen: set[int] | None = None, fingerprint: Callable[[Hashable], int] = hash,
-    expanded: dict[Hashable, list[tuple[Any, Hashable]]] | None = None,
+    expanded: dict[Hashable, _Choices] | None = None,
 ) -> tuple[int, Found | None]:
     """Run number ``run``: how many steps it took, and what it broke (if anything).
 
-    ``expanded`` caches states' successors across runs: runs share their
-    first steps, and small or cyclic models revisit states all the time.
+    ``expanded`` keeps states' possible steps across runs, with those taken.
     """
     if expanded is None:
         expanded = {}
@@ -214,7 +253,7 @@ def one_run(
     planned = swarm.faults
     budgeted = set(model.faults.kinds()) if swarm.planned else set()
     acked_at: int | None = None
-    due: dict[Any, float] = {}  # enabled steps' due times
+    due: dict[Any, float] = {}  # possible steps' due times
     now = 0.0
     labels: list[Any] = []
     states = [state]
@@ -229,42 +268,33 @@ def one_run(
                 return steps, None
             if acked_at is None and budgeted and state[3][1]:  # type: ignore[index]
                 acked_at = steps
-            faults: list[tuple[Any, Hashable]] = []
-            others: list[tuple[Any, Hashable]] = []
-            next_fault = planned[0].kind if planned else None
-            enabled = expanded.get(state)
-            if enabled is None:
+            choices = expanded.get(state)
+            if choices is None:
                 if len(expanded) >= _EXPANDED_LIMIT:
                     expanded.clear()
-                enabled = expanded[state] = [
-                    (label, nxt) for label, nxt in model.successors(state) if nxt is not state
-                ]
-            for label, nxt in enabled:
+                choices = expanded[state] = _Choices(model, state)
+            next_fault = planned[0].kind if planned else None
+            faults: list[int] = []
+            others: list[int] = []
+            for index, label in enumerate(choices.labels):
                 kind = getattr(label, "kind", None)
                 if kind not in budgeted:
-                    others.append((label, nxt))
+                    others.append(index)
                 elif kind == next_fault:
-                    faults.append((label, nxt))
+                    faults.append(index)
             # Budgeted faults happen on schedule only, or when nothing else can.
-            if faults and (not others or _is_due(planned[0], steps, acked_at)):
-                planned = planned[1:]
-                weights = [swarm.weight(lbl) for lbl, _ in faults]
-                label, state = faults[_pick(rng, weights)]
-            elif others:
-                pending = {}
-                first: tuple[float, Any, Hashable] | None = None
-                for label, nxt in others:
-                    at = due.get(label)
-                    if at is None:
-                        at = now + swarm.delay(label)
-                    pending[label] = at
-                    if first is None or at < first[0]:
-                        first = (at, label, nxt)
-                now, label, state = first  # type: ignore[misc]
-                del pending[label]
-                due = pending
-            else:
+            step = None
+            if faults and _is_due(planned[0], steps, acked_at):
+                step = _fault(rng, swarm, choices, faults)
+            if step is None:
+                step, now, due = _earliest(swarm, choices, others, due, now)
+                if step is None and faults:
+                    step = _fault(rng, swarm, choices, faults)
+            if step is None:
                 return steps, None
+            if getattr(step[0], "kind", None) in budgeted:  # the planned fault
+                planned = planned[1:]
+            label, state = step
             labels.append(label)
             states.append(state)
     except SpecError:
@@ -272,6 +302,47 @@ def one_run(
     except Exception as exc:
         raise diagnose_failure(model, state, states, exc) from exc
     return max_depth, None
+
+
+def _fault(rng: random.Random, swarm: Swarm, choices: _Choices, faults: list[int]
+           ) -> tuple[Any, Hashable] | None:
+    """One of the planned fault's steps, drawn by the swarm's weights."""
+    faults = list(faults)
+    while faults:
+        drawn = _pick(rng, [swarm.weight(choices.labels[i]) for i in faults])
+        step = choices.take(faults[drawn])
+        if step is not None:
+            return step
+        del faults[drawn]
+    return None
+
+
+def _earliest(swarm: Swarm, choices: _Choices, others: list[int], due: dict[Any, float],
+              now: float) -> tuple[tuple[Any, Hashable] | None, float, dict[Any, float]]:
+    """The step due first, the time it is taken, and the others' due times.
+
+    A possible step keeps its due time while it stays possible, until it is
+    tried: one that turns out to be no step here is dropped (and timed
+    afresh at the next step), so the choice among the real steps is as if
+    only they were timed.
+    """
+    pending: dict[Any, float] = {}
+    order = []
+    for index in others:
+        label = choices.labels[index]
+        at = due.get(label)
+        if at is None:
+            at = now + swarm.delay(label)
+        pending[label] = at
+        order.append((at, index))
+    order.sort(key=itemgetter(0))
+    for at, index in order:
+        label = choices.labels[index]
+        del pending[label]
+        step = choices.take(index)
+        if step is not None:
+            return step, at, pending
+    return None, now, pending
 
 
 def _is_due(fault: PlannedFault, steps: int, acked_at: int | None) -> bool:
@@ -301,10 +372,11 @@ def simulate(model: Model, invariants: Invariants, settings: Settings) -> Simula
     if settings.runs is None and settings.time_limit is None:
         raise SpecError("simulate needs --runs or --time-limit (or both)")
     started = time.perf_counter()
-    if settings.workers == 1:
-        tally, found = _worker_loop(model, invariants, settings, 0, None, started)
-    else:
-        tally, found = _in_parallel(model, invariants, settings, started)
+    with collector_paused():  # forked workers inherit the pause
+        if settings.workers == 1:
+            tally, found = _worker_loop(model, invariants, settings, 0, None, started)
+        else:
+            tally, found = _in_parallel(model, invariants, settings, started)
     tally.seconds = time.perf_counter() - started
     if found is not None:
         return Simulation(tally, found)
@@ -326,7 +398,7 @@ def _worker_loop(
     tally = Tally()
     fingerprint = hash if settings.workers == 1 else stable_fingerprint
     found = None
-    expanded: dict[Hashable, list[tuple[Any, Hashable]]] = {}
+    expanded: dict[Hashable, _Choices] = {}
     run = worker
     while settings.runs is None or run < settings.runs:
         if best is not None and run > best.value:

@@ -28,6 +28,7 @@ import inspect
 from collections import Counter
 import traceback
 from collections.abc import Callable, Iterator
+from functools import partial
 from itertools import combinations, product
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -54,6 +55,18 @@ GlobalState = tuple[
     tuple[NodeState, ...], Bag, frozenset, tuple[int, frozenset], tuple[int, ...], Any
 ]
 POWER_LOSS, CRASH, PARTITION, DROP, DUPLICATE, STOP = range(6)
+
+#: Takes a step: its label and the next state, or None when it would change nothing.
+Taker = Callable[[], "tuple[Action, GlobalState] | None"]
+#: A step that may be possible: its label (an atomic step's without the notes
+#: it adds when taken), and how to take it.
+Candidate = tuple["Action", Taker]
+
+
+def _given(label: Action, state: GlobalState) -> tuple[Action, GlobalState]:
+    return label, state
+
+
 FAULT_KINDS = FaultBudget.kinds()
 _ATOMIC = frozenset({int, str, bool, type(None)})
 
@@ -408,16 +421,25 @@ class Protocol(Model):
     def successors(self, s: GlobalState) -> Iterator[tuple[Action, GlobalState]]:
         """Every step from ``s``, less those at stopped nodes and those that
         leave the model (``@assume``)."""
-        moves = self._moves(s)
-        gone = stops.stopped(self.node_names, s[0])
-        if gone:
-            moves = ((a, nxt) for a, nxt in moves if stops.enabled(a, gone))
-        if self._assumptions:
-            moves = ((a, nxt) for a, nxt in moves
-                     if broken(self, self._assumptions, World(self, nxt)) is None)
-        return moves
+        return (step for _label, take in self.candidates(s) if (step := take()) is not None)
 
-    def _moves(self, s: GlobalState) -> Iterator[tuple[Action, GlobalState]]:
+    def candidates(self, s: GlobalState) -> Iterator[Candidate]:
+        """The steps that may be possible from ``s``, in ``successors``' order,
+        each not yet taken: a simulation takes only the one it picks."""
+        gone = stops.stopped(self.node_names, s[0])
+        if not gone and not self._assumptions:
+            return self._moves(s)
+        return ((label, partial(self._within_model, gone, take)) for label, take in self._moves(s))
+
+    def _within_model(self, gone: frozenset[str], take: Taker) -> tuple[Action, GlobalState] | None:
+        step = take()
+        if step is None or (gone and not stops.enabled(step[0], gone)):
+            return None
+        if self._assumptions and broken(self, self._assumptions, World(self, step[1])) is not None:
+            return None
+        return step
+
+    def _moves(self, s: GlobalState) -> Iterator[Candidate]:
         nodes, bag, isolated, client, used, shared = s
         links = self._links()
         classes = self.node_classes
@@ -438,23 +460,23 @@ class Protocol(Model):
             if connected(isolated, m.src, m.dst):
                 dst = self.node_index[m.dst]
                 handler = classes[dst]._receivers[m.kind]  # checked when it was sent
-                nxt = self._run(s, dst, handler, (m,), rest, client)
-                if nxt is not None:
-                    yield Action("deliver", m.dst, m), nxt
+                label = Action("deliver", m.dst, m)
+                yield label, partial(self._run, label, s, dst, handler, (m,), rest, client)
             if may(DROP):
-                yield Action("drop", m.dst, m), (
-                    nodes, links.drop(bag, m), isolated, client, spend(DROP), shared)
+                label = Action("drop", m.dst, m)
+                yield label, partial(_given, label, (
+                    nodes, links.drop(bag, m), isolated, client, spend(DROP), shared))
             if may(DUPLICATE):
-                yield Action("duplicate", m.dst, m), (
-                    nodes, links.duplicate(bag, m), isolated, client, spend(DUPLICATE), shared)
+                label = Action("duplicate", m.dst, m)
+                yield label, partial(_given, label, (
+                    nodes, links.duplicate(bag, m), isolated, client, spend(DUPLICATE), shared))
 
         for i, name in enumerate(self.node_names):
             if name in cut:
                 continue
             for handler in classes[i]._timeouts:
-                nxt = self._run(s, i, handler, (), bag, client)
-                if nxt is not None:
-                    yield Action("timeout", name, detail=handler), nxt
+                label = Action("timeout", name, detail=handler)
+                yield label, partial(self._run, label, s, i, handler, (), bag, client)
 
         if client_ops.may_write(self, client):
             yield from self._requests(s, "write", client[0], client_ops.issue_write(client))
@@ -462,29 +484,33 @@ class Protocol(Model):
             yield from self._requests(s, "read", read, client_ops.issue_read(client))
 
         for method in self._steps:
+            template = self._steps[method][0]
             for name in self.node_names:
-                if (taken := self._run_step(s, method, name)) is not None:
-                    yield taken
+                # Its label before it is taken: the notes it adds come with the step.
+                yield (Action("step", name, detail=template.format(name)),
+                       partial(self._run_step, s, method, name))
 
         for i, name in enumerate(self.node_names):
             if may(CRASH) and suffers(classes[i], "crash"):
-                yield Action("crash", name), self._restart(s, i, nodes[i][1], spend(CRASH))
+                label = Action("crash", name)
+                yield label, partial(self._restart, label, s, i, nodes[i][1], spend(CRASH))
             if may(POWER_LOSS) and suffers(classes[i], "power_loss"):
                 files = nodes[i][1]
                 for kept in product(*(disk.survivors(f) for f in files)):
                     synced = tuple(disk.fresh(v) for v in kept)
-                    detail = self._describe_loss(classes[i], files, kept)
-                    yield (
-                        Action("power_loss", name, detail=detail),
-                        self._restart(s, i, synced, spend(POWER_LOSS)),
-                    )
+                    label = Action("power_loss", name,
+                                   detail=self._describe_loss(classes[i], files, kept))
+                    yield label, partial(self._restart, label, s, i, synced,
+                                         spend(POWER_LOSS))
 
         if may(STOP):
             for i, name in enumerate(self.node_names):
                 if not suffers(classes[i], "stop"):
                     continue
                 halted = nodes[:i] + (stops.halt(nodes[i]),) + nodes[i + 1 :]
-                yield Action("stop", name), (halted, bag, isolated, client, spend(STOP), shared)
+                label = Action("stop", name)
+                yield label, partial(_given, label, (
+                    halted, bag, isolated, client, spend(STOP), shared))
 
         if may(PARTITION):
             cuttable = [n for n, c in zip(self.node_names, classes) if suffers(c, "partition")]
@@ -493,12 +519,14 @@ class Protocol(Model):
                     side = frozenset(cut)
                     if side != isolated:
                         rest = [n for n in self.node_names if n not in side]
-                        detail = f"{{{', '.join(cut)}}} | {{{', '.join(rest)}, client}}"
-                        yield Action("partition", detail=detail), (
-                            nodes, bag, side, client, spend(PARTITION), shared
-                        )
+                        label = Action("partition",
+                                       detail=f"{{{', '.join(cut)}}} | {{{', '.join(rest)}, client}}")
+                        yield label, partial(_given, label, (
+                            nodes, bag, side, client, spend(PARTITION), shared))
         if isolated:
-            yield Action("heal"), (nodes, bag, frozenset(), client, used, shared)
+            label = Action("heal")
+            yield label, partial(_given, label, (
+                nodes, bag, frozenset(), client, used, shared))
 
     def invariants(self) -> dict[str, Callable[[GlobalState], bool]]:
         found: dict[str, Callable[[GlobalState], bool]] = {}
@@ -633,10 +661,11 @@ class Protocol(Model):
                 f"{what} raised {type(exc).__name__}: {exc}{_spec_line(exc)}") from exc
 
     def _run(
-        self, s: GlobalState, i: int, handler: str, args: tuple[Any, ...],
+        self, label: Action, s: GlobalState, i: int, handler: str, args: tuple[Any, ...],
         bag: Bag, client: tuple[int, frozenset],
-    ) -> GlobalState | None:
-        """Node ``i`` runs ``handler``; None if that changes nothing at all."""
+    ) -> tuple[Action, GlobalState] | None:
+        """Node ``i`` runs ``handler``, the step ``label``; None if that
+        changes nothing at all."""
         nodes, _bag, isolated, _client, used, shared = s
         name = self.node_names[i]
         before = nodes[i]
@@ -653,20 +682,19 @@ class Protocol(Model):
             return None
         new_nodes = nodes[:i] + (after,) + nodes[i + 1 :]
         network = self._resolved_links.put(bag, node._outbox)  # resolved by successors
-        return (new_nodes, network, isolated, heard, used, shared)
+        return label, (new_nodes, network, isolated, heard, used, shared)
 
     def _requests(self, s: GlobalState, kind: str, number: int, issued: tuple
-                  ) -> Iterator[tuple[Action, GlobalState]]:
+                  ) -> Iterator[Candidate]:
         """The client's write or read ``number`` sent to each reachable node
         (on the client's side of a partition, not cut off) whose role serves
-        the client."""
+        the client.  A node that ignores the request (not the leader) takes
+        no step: the client tries another node."""
         for i, name in enumerate(self.node_names):
             if name not in s[2] and name not in self.cut_off and self.node_classes[i].serves_client:
-                nxt = self._run(s, i, f"on_client_{kind}", (number,), s[1], issued)
-                # A node that ignores the request (not the leader) takes
-                # no step: the client tries another node.
-                if nxt is not None:
-                    yield Action(kind, name, detail=str(number)), nxt
+                label = Action(kind, name, detail=str(number))
+                yield label, partial(self._run, label, s, i, f"on_client_{kind}",
+                                     (number,), s[1], issued)
 
     def _run_step(self, s: GlobalState, method: str, name: str) -> tuple[Action, GlobalState] | None:
         """The atomic step ``method`` about node ``name``; None if it changes nothing."""
@@ -715,8 +743,10 @@ class Protocol(Model):
         )
 
     def _restart(
-        self, s: GlobalState, i: int, files: tuple[disk.File, ...], used: tuple[int, ...]
-    ) -> GlobalState:
+        self, label: Action, s: GlobalState, i: int, files: tuple[disk.File, ...],
+        used: tuple[int, ...],
+    ) -> tuple[Action, GlobalState]:
+        """Node ``i`` restarts with ``files`` on its disk, the fault ``label``."""
         nodes, bag, isolated, client, _used, shared = s
         cls = self.node_classes[i]
         fresh_memory = cls._restarted_memory(nodes[i][0])
@@ -736,7 +766,7 @@ class Protocol(Model):
         # goes into the network like any other message.
         links = self._resolved_links
         network = links.put(links.restart(bag, node.name), node._outbox)
-        return (new_nodes, network, isolated, client, used, shared)
+        return label, (new_nodes, network, isolated, client, used, shared)
 
     def _check_fields(self, what: str, node: Node, before: NodeState | None,
                       after: NodeState, advice: str = _IN_PLACE) -> None:

@@ -10,7 +10,6 @@ recovered by replaying, which keeps them out of the hot loop.
 from __future__ import annotations
 
 import difflib
-import gc
 import time
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
@@ -18,7 +17,7 @@ from typing import Any
 
 from modelcheck import interrupt
 from modelcheck.engine.checkpoint import Checkpoint, Position
-from modelcheck.engine.memory import rss
+from modelcheck.engine.memory import collector_paused, rss
 from modelcheck.engine.visited import Canonical, ExactVisited, FingerprintVisited
 from modelcheck.errors import SpecError
 from modelcheck.model import Model
@@ -108,11 +107,7 @@ def explore(
     ``SpecError`` when the spec misbehaves (an action or invariant raises, a
     state is unhashable or mutable).
     """
-    # Millions of long-lived tuples make the cyclic collector rescan the
-    # visited set over and over; states cannot form cycles, so pause it.
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
+    with collector_paused():
         invariants, recoverables = _selected(model, only)
         canonical = model.canonical if symmetry else None
         visited = _visited_store(store, model, canonical, recoverables, memory, checkpoint)
@@ -121,9 +116,6 @@ def explore(
                            deadlock, canonical, progress, memory, visited, store, checkpoint)
         finally:
             visited.close()
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def _visited_store(store: str, model: Model, canonical: Canonical | None,

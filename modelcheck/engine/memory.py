@@ -12,8 +12,11 @@ available when the run started (other processes keep theirs).
 
 from __future__ import annotations
 
+import gc
 import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from modelcheck.errors import SpecError
@@ -79,3 +82,20 @@ def _cgroup_limit() -> int | None:
         if text.isdigit() and int(text) < 1 << 60:
             return int(text)
     return None
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector for a search or a simulation.
+
+    Millions of long-lived tuples (visited states, cached successors) make
+    the collector rescan them over and over, and states form no cycles: on
+    five-node Raft the collector took half of a simulation's time.
+    """
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
