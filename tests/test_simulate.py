@@ -15,6 +15,7 @@ import sys
 import pytest
 from click.testing import CliRunner
 
+from modelcheck import Model, invariant
 from modelcheck.cli import main
 from modelcheck.report import EXIT_INCOMPLETE, EXIT_USAGE, EXIT_VIOLATION
 from modelcheck.run import Options, build, run
@@ -245,6 +246,34 @@ def test_a_power_loss_becomes_the_smallest_fault_that_will_do(faults, smallest):
     assert [l.kind for l in shrunk.labels] == ["write", shrunk.labels[1].kind, "write"]
     assert smallest(shrunk.labels[1])
     assert label_path(model, list(shrunk.states))
+
+
+class Ladder(Model):
+    """A counter that climbs one rung at a time, or jumps from rung 1 past
+    the top: the shortest way over is "step", "jump"."""
+
+    def initial_states(self):
+        yield 0
+
+    def successors(self, rung):
+        yield "step", rung + 1
+        if rung == 1:
+            yield "jump", 9
+
+    @invariant
+    def below_the_top(self, rung):
+        return rung < 6
+
+
+def test_a_trace_gets_a_shorter_ending_that_other_steps_make():
+    # Six steps climb over; no step can be dropped or swapped, but from
+    # rung 1 a breadth-first search of two steps finds the jump.
+    labels = ["step"] * 6
+    states = list(range(7))
+    model = Ladder()
+    shrunk = shrink(model, model.invariants()["below_the_top"], labels, states).trace
+    assert shrunk.labels == ("step", "jump")
+    assert shrunk.states == (0, 1, 9)
 
 
 @pytest.mark.parametrize("workers", ["1", "2"])
