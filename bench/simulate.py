@@ -35,6 +35,14 @@ possible, unless a run tries it first, so the client's write to a node
 that becomes leader, or a timeout at a leader that steps down, is often due
 at once.
 
+Same day, one core, `--case kafka --case "raft 3"`: Kafka 3.4's first
+broken property median 5.2 s (eager 5.5 s), shrunk to 8 (check: 8); Kafka
+3.4 durability median 17.3-17.8 s, two seeds over 60 s (eager 27.3 s),
+shrunk to 12 with the ending pass (check: 11); Raft three nodes log_async
+median 15.4 s, 3,159-9,350 runs (eager 5.3 s, 346-8,066 runs), shrunk to
+12-13 (check: 12): there the new runs need about seven times as many runs
+(docs/design.md, "Simulation", says why).
+
 Before, on a quiet machine (load 1.4-1.8), 2026-12-01, eager with two
 workers and 120 s a seed: found by seed 0 only (35.9 s, 2,403 runs, shrunk
 30 to 21).  Tried then and not kept: weighing deliveries by their sender
