@@ -6,10 +6,11 @@ of steps some way apart dropped),
 fewer faults, smaller faults (a power loss that keeps more of the unsynced
 data, a process crash instead of a power loss), adjacent steps swapped
 where that lets a step go, and endings replaced by a shorter one that a
-breadth-first search of a few steps finds.  A variant is kept when it is better in the
-order (steps, faults, fault severity), so length comes first.  Passes repeat
-until none improves: the result is a local minimum, deterministic for a
-given input, and not necessarily the shortest trace (BFS finds that).
+breadth-first search of a few steps finds.  A variant is kept when it is
+better in the order (steps, faults, fault severity), so length comes
+first.  Passes repeat until none improves: the result is a local minimum,
+deterministic for a given input, and not necessarily the shortest trace
+(BFS finds that).
 
 Every variant is *replayed* on the model, never spliced together: from the
 initial state, each wanted step must match an enabled successor.  A step

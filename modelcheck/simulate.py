@@ -18,9 +18,10 @@ write issued only after a fault.  Choosing uniformly among enabled steps
 makes a delay of k steps exponentially unlikely, so instead every possible
 step gets a random due time when it becomes possible and keeps it while it
 stays possible; the step due first is taken, and only it: one that turns
-out to change nothing is dropped, and the next due is tried.  Delays are exponential times
-a heavy tail, so some messages stay in flight for a long time at
-polynomial, not exponential, cost; without the tail, the choice is uniform.
+out to change nothing is dropped, and the next due is tried.  Delays are
+exponential times a heavy tail, so some messages stay in flight for a long
+time at polynomial, not exponential, cost; without the tail, the choice is
+uniform.
 
 Swarm testing (Groce, Zhang, Eide, Chen, Regehr, "Swarm Testing", ISSTA
 2012): rather than one distribution for every run, each run draws its own

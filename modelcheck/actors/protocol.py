@@ -431,7 +431,8 @@ class Protocol(Model):
             return self._moves(s)
         return ((label, partial(self._within_model, gone, take)) for label, take in self._moves(s))
 
-    def _within_model(self, gone: frozenset[str], take: Taker) -> tuple[Action, GlobalState] | None:
+    def _within_model(self, gone: frozenset[str], take: Taker
+                      ) -> tuple[Action, GlobalState] | None:
         step = take()
         if step is None or (gone and not stops.enabled(step[0], gone)):
             return None
@@ -518,9 +519,9 @@ class Protocol(Model):
                 for cut in combinations(cuttable, size):
                     side = frozenset(cut)
                     if side != isolated:
-                        rest = [n for n in self.node_names if n not in side]
+                        rest = ", ".join(n for n in self.node_names if n not in side)
                         label = Action("partition",
-                                       detail=f"{{{', '.join(cut)}}} | {{{', '.join(rest)}, client}}")
+                                       detail=f"{{{', '.join(cut)}}} | {{{rest}, client}}")
                         yield label, partial(_given, label, (
                             nodes, bag, side, client, spend(PARTITION), shared))
         if isolated:
