@@ -82,6 +82,19 @@ def test_workers_report_the_same_lowest_run():
     assert [s.state for s in two.steps] == [s.state for s in one.steps]
 
 
+def test_coverage_is_the_same_with_any_number_of_workers():
+    # The same runs reach the same states, however they are shared out; a
+    # worker fingerprint that differs between processes for equal states
+    # (messages hash by identity) would count some states twice.
+    # Workers first: forked after a one-process simulation, they would
+    # inherit every message it made, interned, and so share their hashes.
+    two = simulated("raft", ["fsync=always"], runs=300, workers=2)
+    one = simulated("raft", ["fsync=always"], runs=300)
+    assert one.simulation.found is None and two.simulation.found is None
+    assert one.simulation.tally.runs == two.simulation.tally.runs == 300
+    assert len(one.simulation.tally.seen) == len(two.simulation.tally.seen) > 1_000
+
+
 def test_primary_backup_without_fsync_shrinks_near_the_shortest():
     report = simulated("primary_backup", [], runs=20_000)
     assert report.exit_code == EXIT_VIOLATION
