@@ -43,7 +43,6 @@ import signal
 import time
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
-from operator import itemgetter
 from typing import Any, NamedTuple
 
 from modelcheck import interrupt
@@ -133,7 +132,11 @@ class Swarm:
 
     def __init__(self, rng: random.Random, model: Model, max_depth: int) -> None:
         self._rng = rng
+        self._random = rng.random
         self._weights: dict[Hashable, float] = {}
+        #: Steps' weights, each drawn (its features') the first time a run
+        #: meets the step: a run times the same steps again and again.
+        self._step_weights: dict[Any, float] = {}
         # The run's own spread of weights and tail of delays: near zero
         # both, steps are picked uniformly at random.
         self._spread = rng.uniform(0.0, _SPREAD)
@@ -156,20 +159,26 @@ class Swarm:
             self.faults.sort()
 
     def weight(self, label: Any) -> float:
-        product = 1.0
-        for feature in features(label):
-            w = self._weights.get(feature)
-            if w is None:
-                w = self._weights[feature] = 2.0 ** self._rng.uniform(-self._spread, 0.0)
-            product *= w
+        product = self._step_weights.get(label)
+        if product is None:
+            product = 1.0
+            for feature in features(label):
+                w = self._weights.get(feature)
+                if w is None:
+                    w = self._weights[feature] = 2.0 ** self._rng.uniform(-self._spread, 0.0)
+                product *= w
+            self._step_weights[label] = product
         return product
 
     def delay(self, label: Any) -> float:
         # Exponential: memoryless, so without spread and jitter this is a
-        # uniform choice among the enabled steps.
-        tail = 2.0 ** self._rng.uniform(0.0, self._jitter)
+        # uniform choice among the enabled steps.  Spelled out with the
+        # generator's own formulas (uniform(0, jitter), expovariate(1)): a
+        # run times a handful of steps per step it takes, and the calls
+        # were a fifth of its time.
+        tail = 2.0 ** (self._jitter * self._random())
         tail *= self._slow.get(getattr(label, "kind", None), 1.0)
-        return self._rng.expovariate(1.0) * tail / self.weight(label)
+        return -math.log(1.0 - self._random()) * tail / self.weight(label)
 
 
 def _log_uniform(rng: random.Random, top: int) -> int:
@@ -200,6 +209,23 @@ def run_seed(seed: int, run: int) -> random.Random:
     return random.Random(f"modelcheck-simulate:{seed}:{run}")
 
 
+class Split(NamedTuple):
+    """A state's steps as a run with planned faults sees them."""
+
+    others: list[int]
+    other_labels: list[Any]
+    #: The labels' numbers (``_label_numbers``), which runs time them by.
+    other_numbers: list[int]
+    faults: dict[str, list[int]]
+
+
+#: A number per step label met in this process: equal labels of two states
+#: are two tuples, and a run looks up its pending steps' due times by label
+#: at every step (three times over: a fifth of its time on Kafka).  Never
+#: cleared, so that a label keeps its number for the process's lifetime.
+_label_numbers: dict[Any, int] = {}
+
+
 class _Choices:
     """A state's possible steps, each taken only when a run picks it, then
     remembered (runs share their first steps, and cyclic models revisit
@@ -210,10 +236,11 @@ class _Choices:
     other model is asked for its successors in full.
     """
 
-    __slots__ = ("labels", "_takes", "_taken", "_state")
+    __slots__ = ("labels", "_takes", "_taken", "_state", "_split")
 
     def __init__(self, model: Model, state: Hashable) -> None:
         self._state = state
+        self._split: dict[frozenset[str], Split] = {}
         if isinstance(model, Protocol) and type(model).successors is Protocol.successors:
             candidates = list(model.candidates(state))
             self.labels: list[Any] = [label for label, _take in candidates]
@@ -222,6 +249,23 @@ class _Choices:
         else:
             steps = [(label, nxt) for label, nxt in model.successors(state) if nxt is not state]
             self.labels, self._takes, self._taken = [label for label, _nxt in steps], None, steps
+
+    def split(self, budgeted: frozenset[str]) -> Split:
+        """The steps apart from the ``budgeted`` fault kinds, and those faults' steps by kind."""
+        split = self._split.get(budgeted)
+        if split is None:
+            others: list[int] = []
+            faults: dict[str, list[int]] = {}
+            for index, label in enumerate(self.labels):
+                kind = getattr(label, "kind", None)
+                if kind in budgeted:
+                    faults.setdefault(kind, []).append(index)
+                else:
+                    others.append(index)
+            labels = [self.labels[i] for i in others]
+            numbers = [_label_numbers.setdefault(label, len(_label_numbers)) for label in labels]
+            split = self._split[budgeted] = Split(others, labels, numbers, faults)
+        return split
 
     def take(self, index: int) -> tuple[Any, Hashable] | None:
         """Step ``index``'s label and next state; None if it is no step here."""
@@ -253,9 +297,9 @@ def one_run(
     state = initial[rng.randrange(len(initial))]
     swarm = Swarm(rng, model, max_depth)
     planned = swarm.faults
-    budgeted = set(model.faults.kinds()) if swarm.planned else set()
+    budgeted = frozenset(model.faults.kinds() if swarm.planned else ())
     acked_at: int | None = None
-    due: dict[Any, float] = {}  # possible steps' due times
+    due: dict[int, float] = {}  # possible steps' due times, by label number
     now = 0.0
     labels: list[Any] = []
     states = [state]
@@ -275,21 +319,14 @@ def one_run(
                 if len(expanded) >= _EXPANDED_LIMIT:
                     expanded.clear()
                 choices = expanded[state] = _Choices(model, state)
-            next_fault = planned[0].kind if planned else None
-            faults: list[int] = []
-            others: list[int] = []
-            for index, label in enumerate(choices.labels):
-                kind = getattr(label, "kind", None)
-                if kind not in budgeted:
-                    others.append(index)
-                elif kind == next_fault:
-                    faults.append(index)
+            split = choices.split(budgeted)
+            faults = split.faults.get(planned[0].kind, []) if planned else []
             # Budgeted faults happen on schedule only, or when nothing else can.
             step = None
             if faults and _is_due(planned[0], steps, acked_at):
                 step = _fault(rng, swarm, choices, faults)
             if step is None:
-                step, now, due = _earliest(swarm, choices, others, due, now)
+                step, now, due = _earliest(swarm, choices, split, due, now)
                 if step is None and faults:
                     step = _fault(rng, swarm, choices, faults)
             if step is None:
@@ -319,8 +356,8 @@ def _fault(rng: random.Random, swarm: Swarm, choices: _Choices, faults: list[int
     return None
 
 
-def _earliest(swarm: Swarm, choices: _Choices, others: list[int], due: dict[Any, float],
-              now: float) -> tuple[tuple[Any, Hashable] | None, float, dict[Any, float]]:
+def _earliest(swarm: Swarm, choices: _Choices, split: Split, due: dict[int, float],
+              now: float) -> tuple[tuple[Any, Hashable] | None, float, dict[int, float]]:
     """The step due first, the time it is taken, and the others' due times.
 
     A possible step keeps its due time while it stays possible, until it is
@@ -328,22 +365,18 @@ def _earliest(swarm: Swarm, choices: _Choices, others: list[int], due: dict[Any,
     afresh at the next step), so the choice among the real steps is as if
     only they were timed.
     """
-    pending: dict[Any, float] = {}
-    order = []
-    for index in others:
-        label = choices.labels[index]
-        at = due.get(label)
+    numbers = split.other_numbers
+    ats = list(map(due.get, numbers))
+    for position, at in enumerate(ats):
         if at is None:
-            at = now + swarm.delay(label)
-        pending[label] = at
-        order.append((at, index))
-    order.sort(key=itemgetter(0))
-    for at, index in order:
-        label = choices.labels[index]
-        del pending[label]
-        step = choices.take(index)
+            ats[position] = now + swarm.delay(split.other_labels[position])
+    pending = dict(zip(numbers, ats))
+    others = split.others
+    for position in sorted(range(len(ats)), key=ats.__getitem__):
+        del pending[numbers[position]]
+        step = choices.take(others[position])
         if step is not None:
-            return step, at, pending
+            return step, ats[position], pending
     return None, now, pending
 
 
