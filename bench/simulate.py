@@ -43,6 +43,18 @@ median 15.4 s, 3,159-9,350 runs (eager 5.3 s, 346-8,066 runs), shrunk to
 12-13 (check: 12): there the new runs need about seven times as many runs
 (docs/design.md, "Simulation", says why).
 
+Kafka 3.4 durability, 2026-12-02, `--case "kafka 3.4 durability" --modes
+swarm --limit 60`: with `--workers 2` on a quiet machine (load 0.5-1.7)
+the median was 24.2 s, two seeds over 60 s, at 16,100-18,900 steps/s,
+fewer than one worker's 20,700-24,100 (seeds 0-2 alone, same hour):
+workers fingerprinted every state for coverage by ordering it whole, 33 us
+a step.  With the search's memoised fingerprint (3.6 us) and the timing
+bookkeeping trimmed (the same runs, draw for draw), two workers: 46.4,
+5.3, 35.9, 8.9, 1.5 s, median 8.9 s, at 31,900-47,200 steps/s; one
+worker (the other core busy with a frontier search): 7.2, 57.9, 10.6,
+1.4 s and seed 0 over 60 s, median 10.6 s, at 27,700-37,000 steps/s.
+Shrunk to 12 on every seed (check: 11).
+
 Before, on a quiet machine (load 1.4-1.8), 2026-12-01, eager with two
 workers and 120 s a seed: found by seed 0 only (35.9 s, 2,403 runs, shrunk
 30 to 21).  Tried then and not kept: weighing deliveries by their sender
