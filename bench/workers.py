@@ -75,6 +75,15 @@ successor's fingerprint with it, so that the owner computes none, is kept
 (it removes work), though it measured no different: --writes 1,
 --repeat 2, workers' CPU 55.8-63.0 s with it and 59.8-60.9 s without, while
 the one-process search alone varied from 41.5 to 53.1 s between runs.
+
+Again, 2026-12-02 03:04-03:20, --repeat 2, quiet (load 1.0-2.0),
+identical counts: one process 288.4 and 281.7 s, two workers 204.2 and
+184.1 s: 1.53x (best of each), CPU 1.26x (353.6 against 281.1 CPU s), so
+at best 1.59x on two free cores.  The machine itself ran 2.3x slower than
+on 2026-11-30 (the same one-process search, 117-124 s then); the code
+before 2026-12-01's change to the search's successors took the same time
+as today's on --writes 1, alternating (35.5-44.5 s against 36.9-48.1 s,
+both drifting upwards over eight runs).
 """
 
 from __future__ import annotations
