@@ -84,6 +84,21 @@ on 2026-11-30 (the same one-process search, 117-124 s then); the code
 before 2026-12-01's change to the search's successors took the same time
 as today's on --writes 1, alternating (35.5-44.5 s against 36.9-48.1 s,
 both drifting upwards over eight runs).
+
+Owners by Python's hash in forked workers (messages made ints that hash by
+content), 2026-12-02 04:05-04:25, quiet (load 1.0-1.9), identical counts,
+against the code before in a second checkout, one after the other: now one
+process 245.9 s, two workers 163.3 s: 1.51x, CPU 1.25x (308.0 against
+245.7 CPU s); before 266.0 and 198.0 s: 1.34x, CPU 1.43x (379.6 against
+265.8).  --writes 1, alternating: now 1.47x and 1.38x (CPU 1.25x, 1.32x),
+before 1.29x and 1.34x (CPU 1.45x, 1.39x).  --side-by-side --writes 1 the
+same hour: two copies 1.10x one alone, so 2 workers could be at most
+1.81x faster.  Per level (--writes 1), the two workers' expansions differ
+by up to 10% in CPU time with their frontiers within 2% in size, so the
+slower one sets the pace: the sum of each level's slower expansion is 5%
+over the mean (24.0 against 22.9 s).  py-spy, shares of the workers'
+samples: the search's own loop 9%, merging and unpickling 5%, pickling 2%,
+owners 0.4% (fingerprints took about 6%).
 """
 
 from __future__ import annotations

@@ -47,11 +47,9 @@ from typing import Any, NamedTuple
 
 from modelcheck import interrupt
 from modelcheck.actors.protocol import Action, Protocol
-from modelcheck.engine.fingerprint import fingerprint
 from modelcheck.engine.memory import collector_paused
 from modelcheck.errors import SpecError
 from modelcheck.model import Model
-from modelcheck.symmetry import order_key
 from modelcheck.validate import diagnose_failure
 
 #: Feature weights are drawn from 2**uniform(-_SPREAD, 0).
@@ -283,8 +281,7 @@ _UNTAKEN = object()
 
 def one_run(
     model: Model, invariants: Invariants, seed: int, run: int, max_depth: int,
-    seen: set[int] | None = None, fingerprint: Callable[[Hashable], int] = hash,
-    expanded: dict[Hashable, _Choices] | None = None,
+    seen: set[int] | None = None, expanded: dict[Hashable, _Choices] | None = None,
 ) -> tuple[int, Found | None]:
     """Run number ``run``: how many steps it took, and what it broke (if anything).
 
@@ -306,7 +303,7 @@ def one_run(
     try:
         for steps in range(max_depth + 1):
             if seen is not None:
-                seen.add(fingerprint(state))
+                seen.add(hash(state))
             for name, holds in invariants:
                 if not holds(state):
                     return steps, Found(run, name, labels, states)
@@ -396,18 +393,6 @@ def _pick(rng: random.Random, weights: list[float]) -> int:
     return len(weights) - 1
 
 
-def stable_fingerprint(state: Hashable) -> int:
-    """A fingerprint equal for equal states in every forked worker (plain
-    ``hash`` is not: messages hash by identity, which differs per process)."""
-    try:
-        # The search's fingerprint: it memoises node states and messages,
-        # where ordering the whole state cost nine times as much per step
-        # on Kafka (33 us against 3.6) and made two workers slower than one.
-        return fingerprint(state)
-    except SpecError:  # a type it cannot encode: any order of the values will do
-        return hash(order_key(state))
-
-
 def simulate(model: Model, invariants: Invariants, settings: Settings) -> Simulation:
     """Run the simulation ``settings`` describe; raises SpecError on spec errors."""
     if settings.runs is None and settings.time_limit is None:
@@ -437,7 +422,6 @@ def _worker_loop(
     lowest violating run number found so far: runs beyond it are not needed.
     """
     tally = Tally()
-    fingerprint = hash if settings.workers == 1 else stable_fingerprint
     found = None
     expanded: dict[Hashable, _Choices] = {}
     run = worker
@@ -449,7 +433,7 @@ def _worker_loop(
         if interrupt.requested():
             break
         steps, found = one_run(model, invariants, settings.seed, run, settings.max_depth,
-                               tally.seen, fingerprint, expanded)
+                               tally.seen, expanded)
         tally.runs += 1
         tally.steps += steps
         if found is not None:
@@ -465,7 +449,8 @@ def _in_parallel(
     model: Model, invariants: Invariants, settings: Settings, started: float,
 ) -> tuple[Tally, Found | None]:
     # Fork: workers inherit the model (specs need not pickle) and the
-    # process's string-hash secret, so fingerprints agree across workers.
+    # process's string-hash secret, so states hash alike in every worker
+    # (messages hash by content) and coverage counts each state once.
     context = multiprocessing.get_context("fork")
     interrupt.shared_flag()  # a stop requested here reaches the workers
     best = context.Value("q", 2**62)

@@ -39,13 +39,15 @@ def order_key(value: Any) -> Any:
         return (0, 0)
     if isinstance(value, bool):
         return (1, int(value))
-    if isinstance(value, (int, float)):
+    if type(value) is int or type(value) is float:
         return (2, value)
     if isinstance(value, str):
         return (3, value)
-    key = getattr(value, "order", None)  # messages carry their own sort key
+    key = getattr(value, "order", None)  # messages carry their own sort key (and are ints)
     if key is not None:
         return (6, order_key(key))
+    if isinstance(value, (int, float)):
+        return (2, value)
     return (7, repr(value))
 
 

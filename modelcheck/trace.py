@@ -89,7 +89,11 @@ def format_trace(model: Model, steps: list[Step]) -> str:
 
 def jsonable(value: Any) -> Any:
     """A JSON-ready copy: tuples become lists, sets sorted lists, records dicts."""
-    if isinstance(value, (str, int, float, bool)) or value is None:
+    from modelcheck.actors.network import Message  # an int, but shown as text
+
+    if isinstance(value, (str, int, float, bool)) and not isinstance(value, Message):
+        return value
+    if value is None:
         return value
     fields = getattr(value, "_fields", None)
     if fields is not None:
@@ -110,7 +114,11 @@ def shown(value: Any) -> Any:
     strings, booleans and None stay themselves, anything else becomes its
     ``show`` text, so that JSON readers (charts, the explorer) print sets and
     sequences exactly as text traces do instead of guessing from a list."""
-    if isinstance(value, (str, int, float, bool)) or value is None:
+    from modelcheck.actors.network import Message  # an int, but shown as text
+
+    if isinstance(value, (str, int, float, bool)) and not isinstance(value, Message):
+        return value
+    if value is None:
         return value
     if isinstance(value, dict) and all(isinstance(k, str) for k in value):
         return {k: shown(v) for k, v in value.items()}

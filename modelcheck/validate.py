@@ -26,7 +26,7 @@ _MUTABLE = (list, dict, set, bytearray)
 
 def find_mutable(value: Any, where: str = "state") -> str | None:
     """Describe the first part of ``value`` that is mutable or unhashable."""
-    if isinstance(value, _ATOMS) or getattr(type(value), "__modelcheck_immutable__", False):
+    if isinstance(value, _ATOMS):  # messages too: they are ints
         return None
     if isinstance(value, _MUTABLE):
         return f"{where} is a {type(value).__name__}, which is mutable"

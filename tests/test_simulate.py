@@ -83,9 +83,10 @@ def test_workers_report_the_same_lowest_run():
 
 
 def test_coverage_is_the_same_with_any_number_of_workers():
-    # The same runs reach the same states, however they are shared out; a
-    # worker fingerprint that differs between processes for equal states
-    # (messages hash by identity) would count some states twice.
+    # The same runs reach the same states, however they are shared out;
+    # workers count states by their hash, and a hash that differs between
+    # processes for equal states (messages hashing by identity) would count
+    # some states twice.
     # Workers first: forked after a one-process simulation, they would
     # inherit every message it made, interned, and so share their hashes.
     two = simulated("raft", ["fsync=always"], runs=300, workers=2)

@@ -26,7 +26,7 @@ from click.testing import CliRunner
 
 from modelcheck.actors.network import Message
 from modelcheck.cli import main
-from modelcheck.engine.share import owner
+from modelcheck.engine.share import forked_owner
 from modelcheck.run import Options, run
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -214,18 +214,20 @@ PROBES = [("n1", "n2", "owner-probe", (("term", term),)) for term in range(60)]
 
 
 def _owners_of_states_made(backwards: bool) -> list[int]:
-    """Owners of states holding new interned messages, made in either order."""
+    """Owners forked workers give states holding new interned messages, made
+    in either order."""
     made = {args: Message(*args) for args in (PROBES[::-1] if backwards else PROBES)}
-    return [owner(((made[args],), args[3]), 3) for args in PROBES]
+    return [forked_owner(((made[args],), args[3]), 3) for args in PROBES]
 
 
 def test_forked_workers_agree_on_owners_of_states_they_made_apart():
-    """Messages hash by identity, so Python's hash, though its salt is the
-    same in forked workers, would give equal states made apart other owners."""
+    """Forked workers find owners by Python's hash, whose salt they share: a
+    message made apart in each must hash alike (by content, not identity)."""
     forked = multiprocessing.get_context("fork")
     with forked.Pool(1) as first, forked.Pool(1) as second:
-        assert first.apply(_owners_of_states_made, (False,)) == \
-            second.apply(_owners_of_states_made, (True,))
+        owners = first.apply(_owners_of_states_made, (False,))
+        assert owners == second.apply(_owners_of_states_made, (True,))
+    assert set(owners) == {0, 1, 2}
 
 
 def test_memory_limit_ends_the_search_as_incomplete():

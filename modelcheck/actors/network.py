@@ -15,16 +15,18 @@ from modelcheck.trace import show
 _RESERVED = {"src", "dst", "kind", "body", "order"}
 
 
-class Message:
+class Message(int):
     """An immutable message.  Body fields read as attributes: ``msg.term``.
 
-    Messages are interned: equal messages are one object, so the network can
-    hash and compare them by identity, at C speed, in every state.
+    Messages are interned: equal messages are one object, so they compare by
+    identity.  They hash by their content, at C speed: a message is an int
+    whose value is its content's hash, so a state's ``hash`` is the same in
+    every process forked from one (whose salts agree), and forked workers
+    can give a state its owner by it (``engine.share``).  The value means
+    nothing else: two messages may share it and still differ.
     """
 
     _interned: dict[tuple[Any, ...], Message] = {}
-    #: Vouches to the state validator that identity hashing is right here.
-    __modelcheck_immutable__ = True
 
     src: str
     dst: str
@@ -41,12 +43,25 @@ class Message:
             clash = _RESERVED.intersection(name for name, _ in body)
             if clash:
                 raise SpecError(f"message {kind} uses reserved field name(s) {sorted(clash)}")
-            message = object.__new__(cls)
+            message = int.__new__(cls, hash(key) or 1)  # never false
             message.__dict__.update(body)
             message.__dict__.update(src=src, dst=dst, kind=kind, body=body,
                                     order=(src, dst, kind, repr(body)))
             cls._interned[key] = message
         return message
+
+    def __eq__(self, other: object) -> bool:
+        return self is other
+
+    def __ne__(self, other: object) -> bool:
+        return self is not other
+
+    __hash__ = int.__hash__
+
+    def _unordered(self, other: object) -> Any:
+        return NotImplemented  # as before messages were ints: no order but ``order``
+
+    __lt__ = __le__ = __gt__ = __ge__ = _unordered
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError("messages are immutable")
@@ -60,6 +75,11 @@ class Message:
     def __repr__(self) -> str:
         body = ", ".join(f"{k}={show(v)}" for k, v in self.body)
         return f"{self.kind}({body})"
+
+    __str__ = __repr__
+
+    def __format__(self, spec: str) -> str:
+        return format(repr(self), spec)
 
 
 Bag = tuple[Message, ...]

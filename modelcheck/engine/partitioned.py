@@ -27,7 +27,7 @@ from modelcheck import interrupt
 from modelcheck.engine.bfs import Outcome, Progress, Stats, _in_original_names, _selected
 from modelcheck.engine.memory import rss
 from modelcheck.engine.order import first_found
-from modelcheck.engine.share import Event, Expanded, Received, owner, split_key
+from modelcheck.engine.share import Event, Expanded, Owner, Received, split_key
 from modelcheck.errors import SpecError
 from modelcheck.model import Model
 from modelcheck.symmetry import realize, spot_check
@@ -65,6 +65,8 @@ class Pool(Protocol):
     """Workers, each holding a ``Share``, run side by side."""
 
     workers: int
+    #: Who owns a state (``share.owner`` or ``share.forked_owner``).
+    owner: Owner
 
     def call(self, method: str, args: Sequence[tuple]) -> list[Any]:
         """Run ``Share.method(*args[i])`` on every worker i; their results."""
@@ -216,7 +218,7 @@ class _Search:
             raise diagnose_failure(model, state, [state], exc) from exc
         shares: list[list[tuple[int, Hashable, int]]] = [[] for _ in range(self.pool.workers)]
         for ident, state in enumerate(frontier):
-            shares[owner(state, self.pool.workers)].append((ident, state, sizes[state]))
+            shares[self.pool.owner(state, self.pool.workers)].append((ident, state, sizes[state]))
         self.pool.call("seed", [(share,) for share in shares])
         return None
 

@@ -24,7 +24,7 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from modelcheck import interrupt
-from modelcheck.engine.share import Expanded, Received, Share
+from modelcheck.engine.share import Expanded, Received, Share, forked_owner
 from modelcheck.errors import SpecError
 from modelcheck.model import Model
 
@@ -40,6 +40,8 @@ class ProcessPool:
         context = multiprocessing.get_context("fork")
         interrupt.shared_flag()  # workers ignore SIGINT: they stop when the coordinator asks
         self.workers = workers
+        #: Who owns a state, as the workers judge it.
+        self.owner = forked_owner
         self._pipes: list[Connection] = []
         self._processes: list[Any] = []
         try:
@@ -109,7 +111,7 @@ def _serve(pipe: Connection, model: Model, index: int, workers: int, symmetry: b
            only: tuple[str, ...], deadlock: bool, store: str) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     gc.disable()  # as in the one-process search: states form no cycles
-    share = Share(model, index, workers, symmetry, only, deadlock, store)
+    share = Share(model, index, workers, symmetry, only, deadlock, store, forked_owner)
     while True:
         try:
             method, args = pipe.recv()

@@ -17,7 +17,7 @@ from typing import Any
 
 from modelcheck import interrupt
 from modelcheck.engine.partitioned import Recipe
-from modelcheck.engine.share import Expanded, Received, Share
+from modelcheck.engine.share import Expanded, Received, Share, owner
 from modelcheck.errors import SpecError
 
 #: Seconds between two looks at the stop request while waiting on actors.
@@ -83,6 +83,8 @@ class RayPool:
                 "(or pip install ray)") from None
         self._ray = ray
         self.workers = workers
+        #: Who owns a state: workers that start apart agree on fingerprints only.
+        self.owner = owner
         self._started = not ray.is_initialized()
         if self._started:
             # Actors must import this modelcheck, also from a source checkout.

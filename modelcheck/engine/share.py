@@ -37,7 +37,7 @@ import time
 import weakref
 from array import array
 from bisect import bisect_left
-from collections.abc import Hashable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import islice
 from operator import itemgetter
@@ -115,12 +115,30 @@ class Received:
     events: list[Event]
 
 
+Owner = Callable[[Hashable, int], int]
+
+
+def owner(state: Hashable, workers: int) -> int:
+    """Which of ``workers`` owns ``state``: the same answer in every process
+    and on every machine (Ray's workers start apart, with salts of their own)."""
+    return fingerprint(state) % workers
+
+
+def forked_owner(state: Hashable, workers: int) -> int:
+    """``owner`` for workers forked from one process: by Python's ``hash``, a
+    fifth of the cost of a fingerprint.  Forked processes share its salt,
+    and states hash by content (so do messages, see ``actors.network``)."""
+    return hash(state) % workers
+
+
 class Share:
     """The states one worker owns, and its part of each BFS level."""
 
     def __init__(self, model: Model, index: int, workers: int, symmetry: bool,
-                 only: Sequence[str], deadlock: bool, store: str = "exact") -> None:
+                 only: Sequence[str], deadlock: bool, store: str = "exact",
+                 owner: Owner = owner) -> None:
         self.model = model
+        self.owner = owner
         self.index = index
         self.workers = workers
         self.canonical = model.canonical if symmetry else None
@@ -212,6 +230,7 @@ class Share:
         # one), unless the visited set keeps fingerprints.
         shared = workers > 1
         visited, sent, seen = self.visited, self.sent, self.seen
+        owner_of = self.owner
         for position, (state, ident) in enumerate(zip(self.frontier, self.frontier_ids)):
             if not position % 256:
                 if deadline is not None and time.time() >= deadline:
@@ -251,7 +270,7 @@ class Share:
                         if nxt in visited or nxt in sent:
                             found[nxt] = None
                             continue
-                    group = groups[owner(nxt, workers) if shared else 0]
+                    group = groups[owner_of(nxt, workers) if shared else 0]
                     group[0].append(nxt)
                     group[1].append(entry)
             except Exception:  # noqa: BLE001 - the coordinator repeats it to explain it
@@ -500,14 +519,3 @@ def _pickled(model: Model, batch: Batch) -> bytes:
             f"--workers sends states between processes, and a state of "
             f"{type(model).__name__} cannot be pickled: {exc}"
         ) from exc
-
-
-def owner(state: Hashable, workers: int) -> int:
-    """Which of ``workers`` owns ``state``: the same answer in every process
-    and on every machine.
-
-    Not Python's ``hash``, even between processes forked from one (which
-    share its salt): interned messages hash by identity, and equal messages
-    made in two workers are two objects.
-    """
-    return fingerprint(state) % workers
