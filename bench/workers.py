@@ -98,7 +98,11 @@ by up to 10% in CPU time with their frontiers within 2% in size, so the
 slower one sets the pace: the sum of each level's slower expansion is 5%
 over the mean (24.0 against 22.9 s).  py-spy, shares of the workers'
 samples: the search's own loop 9%, merging and unpickling 5%, pickling 2%,
-owners 0.4% (fingerprints took about 6%).
+owners 0.4% (fingerprints took about 6%).  --repeat 2 right after
+(04:52-05:08, load 1.0-2.0): one process 293.5 and 273.6 s, two workers
+193.6 and 193.9 s: 1.41x (best of each), CPU 1.34x: the one-process
+search alone varied by 7% between its two runs, and by 19% from the run
+an hour before (245.9 s).
 """
 
 from __future__ import annotations
