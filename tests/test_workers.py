@@ -249,3 +249,30 @@ def test_refuses_what_workers_do_not_share_yet(tmp_path, monkeypatch):
                                        "fingerprint", "--checkpoint", "somewhere"])
     assert result.exit_code == 2 and "not available with --workers" in result.output
     assert not list(tmp_path.iterdir())  # nothing written
+
+
+RING = '''
+from modelcheck import Model
+
+
+class Ring(Model):
+    """States 0..23 in a ring; the first 12 are initial, and each is reached again."""
+
+    def initial_states(self):
+        return range(12)
+
+    def successors(self, s):
+        yield "next", (s + 1) % 24
+'''
+
+
+def test_workers_keeping_fingerprints_know_initial_states_found_again(tmp_path):
+    """Initial states go to the owners their fingerprints name, as successors
+    do; an initial state at another owner would be stored twice."""
+    spec = tmp_path / "ring.py"
+    spec.write_text(RING)
+    options = Options(store="fingerprint")
+    alone = report(str(spec), [], options)
+    assert alone["verdict"] == "ok" and alone["kept_states"] == 24
+    for workers in (2, 3):
+        assert report(str(spec), [], replace(options, workers=workers)) == alone, workers

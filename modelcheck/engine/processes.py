@@ -24,7 +24,7 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from modelcheck import interrupt
-from modelcheck.engine.share import Expanded, Received, Share, forked_owner
+from modelcheck.engine.share import Expanded, Owner, Received, Share, forked_owner, owner
 from modelcheck.errors import SpecError
 from modelcheck.model import Model
 
@@ -40,8 +40,9 @@ class ProcessPool:
         context = multiprocessing.get_context("fork")
         interrupt.shared_flag()  # workers ignore SIGINT: they stop when the coordinator asks
         self.workers = workers
-        #: Who owns a state, as the workers judge it.
-        self.owner = forked_owner
+        #: Who owns a state, as the workers judge it: keeping fingerprints,
+        #: they compute one anyway, and it names the owner.
+        self.owner = owner if store == "fingerprint" else forked_owner
         self._pipes: list[Connection] = []
         self._processes: list[Any] = []
         try:
@@ -49,7 +50,8 @@ class ProcessPool:
                 mine, theirs = context.Pipe()
                 process = context.Process(
                     target=_serve, name=f"modelcheck-worker-{index}", daemon=True,
-                    args=(theirs, model, index, workers, symmetry, tuple(only), deadlock, store))
+                    args=(theirs, model, index, workers, symmetry, tuple(only), deadlock, store,
+                          self.owner))
                 process.start()
                 theirs.close()
                 self._pipes.append(mine)
@@ -108,10 +110,10 @@ class ProcessPool:
 
 
 def _serve(pipe: Connection, model: Model, index: int, workers: int, symmetry: bool,
-           only: tuple[str, ...], deadlock: bool, store: str) -> None:
+           only: tuple[str, ...], deadlock: bool, store: str, owner: Owner) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     gc.disable()  # as in the one-process search: states form no cycles
-    share = Share(model, index, workers, symmetry, only, deadlock, store, forked_owner)
+    share = Share(model, index, workers, symmetry, only, deadlock, store, owner)
     while True:
         try:
             method, args = pipe.recv()
