@@ -1,8 +1,9 @@
 """One worker's share of a partitioned breadth-first search.
 
-The states are split between workers by a stable hash: a worker owns the
-states whose hash falls in its share, keeps them in its visited set, and
-expands them when their level comes.  Successors it finds are sent to their
+The states are split between workers by a hash all of them agree on
+(``owner``, ``forked_owner``): a worker owns the states whose hash falls in
+its share, keeps them in its visited set, and expands them when their level
+comes.  Successors it finds are sent to their
 owners in one pickled batch per owner and level.
 
 Everything a worker reports is keyed so that the coordinator can reproduce
