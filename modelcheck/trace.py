@@ -87,13 +87,18 @@ def format_trace(model: Model, steps: list[Step]) -> str:
     return "\n".join(lines)
 
 
+def _is_plain(value: Any) -> bool:
+    """Whether JSON holds ``value`` as it is: a string, number, boolean or None,
+    but not a message, which is an int (``actors.network``) shown as text."""
+    from modelcheck.actors.network import Message  # it imports this module
+
+    return value is None or (isinstance(value, (str, int, float, bool))
+                             and not isinstance(value, Message))
+
+
 def jsonable(value: Any) -> Any:
     """A JSON-ready copy: tuples become lists, sets sorted lists, records dicts."""
-    from modelcheck.actors.network import Message  # an int, but shown as text
-
-    if isinstance(value, (str, int, float, bool)) and not isinstance(value, Message):
-        return value
-    if value is None:
+    if _is_plain(value):
         return value
     fields = getattr(value, "_fields", None)
     if fields is not None:
@@ -114,11 +119,7 @@ def shown(value: Any) -> Any:
     strings, booleans and None stay themselves, anything else becomes its
     ``show`` text, so that JSON readers (charts, the explorer) print sets and
     sequences exactly as text traces do instead of guessing from a list."""
-    from modelcheck.actors.network import Message  # an int, but shown as text
-
-    if isinstance(value, (str, int, float, bool)) and not isinstance(value, Message):
-        return value
-    if value is None:
+    if _is_plain(value):
         return value
     if isinstance(value, dict) and all(isinstance(k, str) for k in value):
         return {k: shown(v) for k, v in value.items()}

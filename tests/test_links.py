@@ -9,7 +9,8 @@ from modelcheck.actors import Message
 from modelcheck.actors.faults import FaultBudget
 from modelcheck.actors.links import semantics
 from modelcheck.cli import main
-from modelcheck.trace import label_path
+from modelcheck.symmetry import order_key
+from modelcheck.trace import jsonable, label_path, shown
 from tests.roles_specs import Relay
 
 
@@ -113,3 +114,16 @@ def test_unknown_network_is_refused_with_exit_2(tmp_path):
     result = CliRunner().invoke(main, ["check", str(path)])
     assert result.exit_code == 2 and "Traceback" not in result.output, result.output
     assert "unknown network 'carrier pigeon' (networks: bag, fifo, tcp)" in result.output
+
+
+def test_a_message_is_an_int_only_to_hash_it():
+    """Messages hash by content (they are ints for that), but JSON, order
+    keys and comparisons treat them as messages, not numbers."""
+    put = Message("A", "R", "Put", (("value", 1),))
+    assert jsonable(put) == shown(put) == "Put(value=1)"
+    assert jsonable((put, 3)) == ["Put(value=1)", 3]
+    assert order_key(put) == (6, order_key(put.order))  # not (2, its value)
+    with pytest.raises(TypeError):
+        put < Message("A", "R", "Put", (("value", 2),))  # noqa: B015
+    assert put == Message("A", "R", "Put", (("value", 1),))
+    assert put != Message("A", "R", "Put", (("value", 2),))

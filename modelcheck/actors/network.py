@@ -59,7 +59,7 @@ class Message(int):
     __hash__ = int.__hash__
 
     def _unordered(self, other: object) -> Any:
-        return NotImplemented  # as before messages were ints: no order but ``order``
+        return NotImplemented  # no order but ``order``, as before messages were ints
 
     __lt__ = __le__ = __gt__ = __ge__ = _unordered
 
