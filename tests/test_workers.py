@@ -276,3 +276,45 @@ def test_workers_keeping_fingerprints_know_initial_states_found_again(tmp_path):
     assert alone["verdict"] == "ok" and alone["kept_states"] == 24
     for workers in (2, 3):
         assert report(str(spec), [], replace(options, workers=workers)) == alone, workers
+
+
+FALL = '''\
+from modelcheck import Model, recoverable
+
+
+class Fall(Model):
+    """Steps right or up a 6 x 6 grid, and home from anywhere but the last
+    column, which only climbs: its six states cannot get home."""
+
+    def initial_states(self):
+        yield (0, 0)
+
+    def successors(self, s):
+        x, y = s
+        if x < 5:
+            yield "right", (x + 1, y)
+        if y < 5:
+            yield "up", (x, y + 1)
+        if x < 5:
+            yield "home", (0, 0)
+
+    @recoverable
+    def home(self, s):
+        return s == (0, 0)
+'''
+
+
+def test_workers_find_the_first_stuck_state_among_many_per_level(tmp_path):
+    """Each worker's new states are stored in the order it meets them, its
+    own first, and numbered in key order: the backward search for stuck
+    states must map one to the other.  The first stuck state is (5, 0),
+    five steps right: the first state of its level."""
+    spec = tmp_path / "fall.py"
+    spec.write_text(FALL)
+    alone = report(str(spec), [], Options())
+    assert (alone["verdict"], alone["property"], alone["kept_states"]) == ("violation", "home", 36)
+    assert [step["action"] for step in alone["trace"]] == ["Initial state"] + ["right"] * 5
+    # 30 states step right and home, 25 of them up, and the last column's 5 up.
+    assert alone["transitions"] == 90
+    for workers in (2, 3):
+        assert report(str(spec), [], Options(workers=workers)) == alone, workers

@@ -24,6 +24,7 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from modelcheck import interrupt
+from modelcheck.engine.stealing import Board
 from modelcheck.engine.share import Expanded, Owner, Received, Share, forked_owner, owner
 from modelcheck.errors import SpecError
 from modelcheck.model import Model
@@ -45,13 +46,15 @@ class ProcessPool:
         self.owner = owner if store == "fingerprint" else forked_owner
         self._pipes: list[Connection] = []
         self._processes: list[Any] = []
+        #: Workers keeping states steal each other's chunks (``stealing``).
+        self._board = Board(workers) if workers > 1 and store == "exact" else None
         try:
             for index in range(workers):
                 mine, theirs = context.Pipe()
                 process = context.Process(
                     target=_serve, name=f"modelcheck-worker-{index}", daemon=True,
                     args=(theirs, model, index, workers, symmetry, tuple(only), deadlock, store,
-                          self.owner))
+                          self.owner, self._board))
                 process.start()
                 theirs.close()
                 self._pipes.append(mine)
@@ -101,6 +104,8 @@ class ProcessPool:
                 process.join()
         for pipe in self._pipes:
             pipe.close()
+        if self._board is not None:
+            self._board.close()
 
     def __enter__(self) -> ProcessPool:
         return self
@@ -110,10 +115,11 @@ class ProcessPool:
 
 
 def _serve(pipe: Connection, model: Model, index: int, workers: int, symmetry: bool,
-           only: tuple[str, ...], deadlock: bool, store: str, owner: Owner) -> None:
+           only: tuple[str, ...], deadlock: bool, store: str, owner: Owner,
+           board: Board | None) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     gc.disable()  # as in the one-process search: states form no cycles
-    share = Share(model, index, workers, symmetry, only, deadlock, store, owner)
+    share = Share(model, index, workers, symmetry, only, deadlock, store, owner, board)
     while True:
         try:
             method, args = pipe.recv()

@@ -3,8 +3,10 @@
 The states are split between workers by a hash all of them agree on
 (``owner``, ``forked_owner``): a worker owns the states whose hash falls in
 its share, keeps them in its visited set, and expands them when their level
-comes.  Successors it finds are sent to their
-owners in one pickled batch per owner and level.
+comes.  Successors it finds are sent to their owners in one pickled batch
+per owner and level; those it owns itself it stores at once.  Forked
+workers keeping states may also expand the tail of another worker's part
+of a level, when they run out of their own (``stealing``).
 
 Everything a worker reports is keyed so that the coordinator can reproduce
 the one-process search exactly.  States get ids in the order the
@@ -14,7 +16,15 @@ state through its least such key.  So a state's parent is the one of its
 least key, a level's states are ordered by that key, and every event of a
 level (a broken invariant, a state past a limit, a deadlock, a spec error)
 happens at a key: the least one is the one the one-process search meets
-first.  None of this depends on how many workers there are.
+first.  None of this depends on how many workers there are, nor on who
+expanded a state.
+
+A worker stores a state as soon as it knows it new, found there or
+received, under a ticket: the number of states it stored before.  A ticket
+of the level being built is the state's place in it, where a smaller key
+found later (received, or found in a stolen chunk) replaces the one it
+has.  So a successor costs one lookup in the visited set wherever it comes
+from, and the level is ranked by key once it is complete.
 
 Keeping fingerprints (``--store fingerprint``, which the pool allows
 without ``@recoverable`` properties only), a worker keeps no state as a
@@ -40,7 +50,7 @@ from array import array
 from bisect import bisect_left
 from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from itertools import islice
+from itertools import islice, repeat
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
@@ -49,6 +59,7 @@ import numpy as np
 
 from modelcheck import interrupt
 from modelcheck.errors import SpecError
+from modelcheck.engine import stealing
 from modelcheck.engine.bfs import _selected
 from modelcheck.engine.fingerprint import fingerprint
 from modelcheck.engine.frontier import CHUNK, Frontier
@@ -137,7 +148,7 @@ class Share:
 
     def __init__(self, model: Model, index: int, workers: int, symmetry: bool,
                  only: Sequence[str], deadlock: bool, store: str = "exact",
-                 owner: Owner = owner) -> None:
+                 owner: Owner = owner, board: stealing.Board | None = None) -> None:
         self.model = model
         self.owner = owner
         self.index = index
@@ -145,10 +156,15 @@ class Share:
         self.canonical = model.canonical if symmetry else None
         self.invariants, self.recoverables = _selected(model, only)
         self.deadlock = deadlock
-        #: Every state this worker owns whose level is ranked -> its id; with
+        #: Every state this worker owns -> its ticket: the number of states
+        #: stored here before it, so that a ticket at or past ``level_base``
+        #: is a place in the level being built (``new_entries``).  With
         #: ``store`` fingerprint, only their fingerprints (``seen``).
         self.visited: dict[Hashable, int] = {}
         self.seen = FingerprintSet() if store == "fingerprint" else None
+        self.level_base = 0
+        #: A stored state's id, by its ticket.
+        self.ids_by_ticket = array("q")
         #: For trace rebuilding: ids of owned states (ascending), their parent ids and actions.
         self.ids = array("q")
         self.parent_ids = array("q")
@@ -163,18 +179,32 @@ class Share:
         #: This worker's part of the current level, in id order.
         self.frontier: list[Hashable] | Frontier = self._level("level")
         self.frontier_ids: list[int] = []
-        #: Successors found per frontier state (for transition counts).
+        #: Where the other workers read chunks of the frontier to steal, if
+        #: they may (not while streaming: batches must stay in key order);
+        #: the frontier's first ``head`` states are not dealt out.
+        self.board = None if self.streaming else board
+        self.head = 0
+        #: The states this worker expanded in the level (stolen ones too) and
+        #: the successors each had (for transition counts).
+        self.expanded_ids: list[int] = []
         self.fanout: list[int] = []
-        #: New states of the level being built, in key order, their keys and orbit sizes.
+        #: New states of the level being built as they were found, and their
+        #: entries (least key first); once received, in key order with their
+        #: keys and orbit sizes, and the places they were found at.
+        self.new_states: list[Hashable] = []
+        self.new_entries: list[Any] = []
         self.ordered_new: list[Hashable] | Frontier = self._level("next")
+        self.found_at = np.zeros(0, dtype=np.int64)
         #: Streaming, their fingerprints.
         self._new_fingerprints = array("Q")
         self.new_keys = np.zeros(0, dtype=np.int64)
         self.new_sizes = np.zeros(0, dtype=np.int64)
         #: With @recoverable properties: the ids of the states stepping into each state.
         self.into: dict[Hashable, list[int]] | None = {} if self.recoverables else None
-        #: This worker's own part of what it found in the level: (states,
-        #: entries), or streaming, its pickled chunks.
+        #: This worker's own part of what it found in the level, to merge
+        #: with the others': (states, entries) with @recoverable properties,
+        #: or streaming, its pickled chunks.  Otherwise it is merged as it is
+        #: found, into ``new_states``.
         self.own_batch: Batch | bytes = ([], [])
         #: What the last level found (here or sent to other owners): stored by
         #: now.  States, or their fingerprints with ``store`` fingerprint.
@@ -193,10 +223,12 @@ class Share:
             if self.seen is not None:
                 self.seen.add(fingerprint(state))
             else:
-                self.visited[state] = ident
+                self.visited[state] = len(self.ids_by_ticket)
+                self.ids_by_ticket.append(ident)
             self._record(ident, -1, 0)
             self.frontier.append(state)
             self.frontier_ids.append(ident)
+        self.head = len(self.frontier_ids)
 
     def expand(self, deadline: float | None, memory: float) -> Expanded:
         """Expand this worker's part of the level; batch successors per owner.
@@ -207,11 +239,11 @@ class Share:
         may use).
         """
         # Successor -> (key, orbit size), or [key, orbit size, parent ids]
-        # with @recoverable properties; None for a successor stored already
-        # (here, or by the owner it was sent to last level), so that its
-        # repeats cost one lookup.  The first key found is the least: the
-        # frontier is expanded in id order, each state's actions in order.
-        found: dict[Hashable, Any] = {}
+        # with @recoverable properties, so that its repeats cost one lookup.
+        # The first key found is the least: this worker's part of the frontier
+        # is expanded in id order, each state's actions in order (a chunk
+        # stolen from another worker has a dictionary of its own).
+        own_found: dict[Hashable, Any] = {}
         # Keeping fingerprints, the level's successors are remembered by
         # fingerprint alone: the first one met carries the least key.
         level = FingerprintSet() if self.streaming else None
@@ -220,19 +252,25 @@ class Share:
         groups: list[tuple[list[Hashable], list[Any]]] = [([], []) for _ in range(self.workers)]
         outboxes = [_Outbox(self.model) for _ in range(self.workers)] if self.streaming else []
         edges = self.into is not None
+        # States new here take the next tickets, in the order they are found.
+        self.level_base = first_ticket = ticket = len(self.visited)
+        self.new_states, self.new_entries = [], []
+        places = self.new_entries
+        if not edges:  # merged already: see ``receive``
+            groups[self.index] = (self.new_states, self.new_entries)
         events: list[Event] = []
-        self.fanout = []
+        self.expanded_ids, self.fanout = [], []
         transitions = 0
         stopped = None
         successors = self.model.successors
         canonical = self.canonical
-        workers = self.workers
-        # One worker owns everything: no fingerprint needed (nor must the states have
-        # one), unless the visited set keeps fingerprints.
+        workers, index = self.workers, self.index
+        # One worker owns everything: no hash needed, unless the visited set
+        # keeps fingerprints.
         shared = workers > 1
         visited, sent, seen = self.visited, self.sent, self.seen
         owner_of = self.owner
-        for position, (state, ident) in enumerate(zip(self.frontier, self.frontier_ids)):
+        for position, (state, ident, found) in enumerate(self._work(own_found)):
             if not position % 256:
                 if deadline is not None and time.time() >= deadline:
                     stopped = "time-limit"
@@ -268,10 +306,20 @@ class Share:
                         entry = (base | action, size)
                         if found.setdefault(nxt, entry) is not entry:
                             continue
-                        if nxt in visited or nxt in sent:
-                            found[nxt] = None
-                            continue
-                    group = groups[owner_of(nxt, workers) if shared else 0]
+                    target = owner_of(nxt, workers) if shared else 0
+                    if not edges:
+                        if target != index:
+                            if nxt in sent:  # stored by its owner last level
+                                continue
+                        else:
+                            known = visited.setdefault(nxt, ticket)
+                            if known != ticket:  # stored here, or found before a stolen chunk
+                                place = known - first_ticket
+                                if place >= 0 and entry[0] < places[place][0]:
+                                    places[place] = entry
+                                continue
+                            ticket += 1
+                    group = groups[target]
                     group[0].append(nxt)
                     group[1].append(entry)
             except Exception:  # noqa: BLE001 - the coordinator repeats it to explain it
@@ -280,12 +328,13 @@ class Share:
             count = action + 1
             if count > _ACTION_MASK:
                 raise SpecError(f"a state has more than {_ACTION_MASK:,} successors")
+            self.expanded_ids.append(ident)
             self.fanout.append(count)
             transitions += count
             if count == 0 and self.deadlock:
                 events.append(Event(key_of(ident, 0), "deadlock"))
                 break
-        self.sent = level if level is not None else found if not edges else {}
+        self.sent = level if level is not None else own_found if not edges else {}
         if self.streaming:
             batches = [outbox.batch() for outbox in outboxes]
             self.own_batch, batches[self.index] = batches[self.index], b""
@@ -293,36 +342,52 @@ class Share:
         batches = []
         for target, batch in enumerate(groups):
             if target == self.index:  # kept here, never pickled
-                self.own_batch = batch
+                self.own_batch = batch if edges else ([], [])
                 batches.append(b"")
                 continue
             batches.append(_pickled(self.model, batch))
         return Expanded(batches, events, stopped, transitions, rss())
+
+    def _work(self, found: dict[Hashable, Any]) -> Iterator[tuple[Hashable, int, dict]]:
+        """(state, id, the dictionary its successors are told apart in), in the
+        order to expand them: this worker's head and own chunks, in id order,
+        then chunks stolen from other workers (see ``stealing``), whose ids
+        may come before this worker's."""
+        frontier, ids, board = self.frontier, self.frontier_ids, self.board
+        if board is None:
+            yield from zip(frontier, ids, repeat(found))
+            return
+        assert isinstance(frontier, list)
+        head, size = self.head, stealing.CHUNK
+        yield from zip(islice(frontier, head), ids, repeat(found))
+        while (chunk := board.claim_own(self.index)) is not None:
+            start = head + chunk * size
+            yield from zip(frontier[start:start + size], ids[start:start + size], repeat(found))
+        while (stolen := board.steal()) is not None:
+            states, chunk_ids = board.chunk(*stolen)
+            yield from zip(states, chunk_ids, repeat({}))
 
     def receive(self, batches: Sequence[bytes]) -> Received:
         """Merge the level's batches addressed to this worker (its own one is
         taken from ``expand``, whatever stands at its index); judge the new states."""
         if self.streaming:
             return self._receive_streaming(batches)
-        own_states, own_entries = self.own_batch  # type: ignore[misc]
-        self.own_batch = ([], [])
-        if self.into is None:  # found here, so already checked against ``visited``
-            new = dict(zip(own_states, own_entries))
-        else:
-            new = {}
-            self._merge(new, own_states, own_entries)
+        if self.into is not None:  # with edges, the own batch is merged like the others
+            self._merge(*self.own_batch)  # type: ignore[misc]
+            self.own_batch = ([], [])
         for source, batch in enumerate(batches):
             if source != self.index:
-                self._merge(new, *pickle.loads(batch))
-        # Keys are distinct (one per parent and action), so entries sort by key.
-        items = sorted(new.items(), key=itemgetter(1))
-        del new
-        ordered = [state for state, _entry in items]
+                self._merge(*pickle.loads(batch))
+        states, entries = self.new_states, self.new_entries
+        self.new_states, self.new_entries = [], []
+        count = len(entries)
+        keys = np.fromiter((entry[0] for entry in entries), dtype=np.int64, count=count)
+        sizes = np.fromiter((entry[1] for entry in entries), dtype=np.int64, count=count)
+        # Keys are distinct (one per parent and action): any sort is the order.
+        self.found_at = np.argsort(keys)
+        ordered = [states[place] for place in self.found_at.tolist()]
         self.ordered_new = ordered
-        self.new_keys = np.fromiter((entry[0] for _state, entry in items), dtype=np.int64,
-                                    count=len(items))
-        self.new_sizes = np.fromiter((entry[1] for _state, entry in items), dtype=np.int64,
-                                     count=len(items))
+        self.new_keys, self.new_sizes = keys[self.found_at], sizes[self.found_at]
         return Received(self.new_keys, int(self.new_sizes.sum()), self._judge(ordered))
 
     def _receive_streaming(self, batches: Sequence[bytes]) -> Received:
@@ -348,19 +413,22 @@ class Share:
         self._new_fingerprints = fingerprints
         return Received(self.new_keys, int(self.new_sizes.sum()), self._judge(self.ordered_new))
 
-    def _merge(self, new: dict[Hashable, Any], states: list[Hashable], entries: list[Any]
-               ) -> None:
-        """Add the states of one batch that are not stored here to ``new``, each
-        with its least key."""
-        visited, into, keep = self.visited, self.into, new.setdefault
+    def _merge(self, states: list[Hashable], entries: list[Any]) -> None:
+        """Add the states of one batch that are not stored here to the level,
+        each with its least key."""
+        visited, into, base = self.visited, self.into, self.level_base
+        found, places = self.new_states, self.new_entries
+        ticket = base + len(places)
         for state, entry in zip(states, entries):
             if into is not None:
                 into.setdefault(state, []).extend(entry[2])
-            if state in visited:
-                continue
-            known = keep(state, entry)  # one hashing for a state new to ``new``
-            if entry[0] < known[0]:
-                new[state] = entry
+            known = visited.setdefault(state, ticket)  # one hashing, whatever it finds
+            if known == ticket:
+                found.append(state)
+                places.append(entry)
+                ticket += 1
+            elif known >= base and entry[0] < places[known - base][0]:
+                places[known - base] = entry
 
     def _judge(self, ordered: Iterable[Hashable]) -> list[Event]:
         """The first new state (in key order) that breaks or raises in an invariant,
@@ -399,8 +467,8 @@ class Share:
         count = int(np.searchsorted(self.new_keys, key))
         represented = int(self.new_sizes[:count].sum())
         parent = split_key(key)[0]
-        stop = bisect_left(self.frontier_ids, parent)
-        return count, represented, sum(self.fanout[:stop])
+        fanouts = zip(self.expanded_ids, self.fanout)
+        return count, represented, sum(fanout for ident, fanout in fanouts if ident < parent)
 
     def assign(self, first_id: int, ranks: np.ndarray) -> None:
         """Give the level's new states their ids; they become the next frontier."""
@@ -413,13 +481,29 @@ class Share:
                 self.seen.add(fp)
             self._new_fingerprints = array("Q")
             self.frontier.discard()
-        else:
-            self.visited.update(zip(self.ordered_new, self.frontier_ids))
+        else:  # stored since they were found: their tickets are their places
+            by_place = np.empty_like(ids)
+            by_place[self.found_at] = ids
+            self.ids_by_ticket.frombytes(by_place.tobytes())
         self.ids.frombytes(ids.tobytes())
         self.parent_ids.frombytes((keys >> ACTION_BITS).tobytes())
         self.actions.frombytes((keys & _ACTION_MASK).tobytes())
         self.frontier, self.ordered_new = self.ordered_new, self.frontier
         self.new_keys = self.new_sizes = np.zeros(0, dtype=np.int64)
+        self._deal()
+
+    def _deal(self) -> None:
+        """Keep the head of the new frontier; deal out the tail, whole chunks
+        of it, for any worker to expand."""
+        count = self.head = len(self.frontier_ids)
+        if self.board is None:
+            return
+        size = stealing.CHUNK
+        self.head = max(count - -(-int(count * stealing.TAIL) // size) * size, 0)
+        frontier, ids = self.frontier, self.frontier_ids
+        self.board.deal(self.index, [
+            _pickled(self.model, (frontier[start:start + size], ids[start:start + size]))
+            for start in range(self.head, count, size)])
 
     def _record(self, ident: int, parent: int, action: int) -> None:
         self.ids.append(ident)
@@ -442,7 +526,8 @@ class Share:
         holds = dict(self.recoverables)[prop]
         self.good = set()
         fresh = []
-        for state, ident in self.visited.items():
+        for state, ticket in self.visited.items():
+            ident = self.ids_by_ticket[ticket]
             try:
                 ok = holds(state)
             except Exception as exc:
@@ -451,7 +536,8 @@ class Share:
             if ok:
                 self.good.add(ident)
                 fresh.append(state)
-        self._by_id = {ident: state for state, ident in self.visited.items()}
+        self._by_id = {self.ids_by_ticket[ticket]: state
+                       for state, ticket in self.visited.items()}
         return self._predecessors(fresh)
 
     def spread_recovery(self, ids: list[int]) -> list[int]:
