@@ -103,6 +103,21 @@ owners 0.4% (fingerprints took about 6%).  --repeat 2 right after
 193.6 and 193.9 s: 1.41x (best of each), CPU 1.34x: the one-process
 search alone varied by 7% between its two runs, and by 19% from the run
 an hour before (245.9 s).
+
+Work stealing, and successors stored at once under tickets, 2026-12-02
+08:00-08:14, --repeat 2, load 1.0-2.0, identical counts: one process
+256.8 and 242.3 s, two workers 136.9 and 142.7 s: 1.77x (best of each;
+1.88x and 1.70x round by round), CPU 1.10x.  The code before, in the same
+bench at 07:13-07:30 (load 1.0-2.0): one process 271.8 and 303.5 s, two
+workers 179.8 s (its second round, 274.3 s, shared the cores with a test
+run): 1.51x, CPU 1.21x.  The largest worker peaked at 595 MiB against
+552-557 MiB.  --writes 1 right after (load 0.6-1.3): one process 29.5 and
+36.4 s, two workers 23.6 and 20.2 s: 1.46x, CPU 1.33x; a level of that
+search lasts about a second, so what each level costs whatever its size
+weighs more.  Timing each worker's phases on --writes 1, three runs of each
+code alternating: the slower expansion of each level, summed over the
+levels, is 1% over the mean (7% before stealing), and the two workers
+used 41.5-46.5 CPU s against 43.7-51.7 s.
 """
 
 from __future__ import annotations
