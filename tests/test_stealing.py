@@ -1,15 +1,19 @@
 """Work stealing must not change what a partitioned search finds.
 
 Forked workers steal only when one runs ahead, which a test cannot count
-on.  So the shares run here side by side in one process, the last one
-expanded first, with every state dealt out in one-state chunks: the last
-share expands its own part of each level and steals everyone else's, in
-the order that most upsets the key order a worker's own part is expanded
-in.  Every report must still be the one-process search's.
+on.  So the shares run here in one process, with every state dealt out in
+one-state chunks: one after the other, the last one first, so that it
+expands its own part of each level and steals everyone else's, in the
+order that most upsets the key order a worker's own part is expanded in;
+and in threads switching every microsecond, so that claims and steals
+interleave as they come.  Every report must still be the one-process
+search's.
 """
 
 from __future__ import annotations
 
+import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -40,7 +44,7 @@ class LastFirst:
         return [getattr(share, method)(*arguments) for share, arguments in zip(self.shares, args)]
 
     def level(self, deadline, memory) -> tuple[list[Expanded], list[Received]]:
-        expanded = [share.expand(deadline, memory) for share in reversed(self.shares)][::-1]
+        expanded = self.expand(deadline, memory)
         if self.levels:
             self.expanded.append([len(share.expanded_ids) for share in self.shares])
         self.levels += 1
@@ -51,8 +55,29 @@ class LastFirst:
                     for index, share in enumerate(self.shares)]
         return expanded, received
 
+    def expand(self, deadline, memory) -> list[Expanded]:
+        return [share.expand(deadline, memory) for share in reversed(self.shares)][::-1]
+
     def close(self) -> None:
         self.board.close()
+
+
+class Threads(LastFirst):
+    """The same shares, each level expanded by all of them at once."""
+
+    def expand(self, deadline, memory) -> list[Expanded]:
+        expanded: list[Expanded] = [None] * self.workers  # type: ignore[list-item]
+
+        def expand_one(index: int) -> None:
+            expanded[index] = self.shares[index].expand(deadline, memory)
+
+        threads = [threading.Thread(target=expand_one, args=(index,))
+                   for index in range(self.workers)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        return expanded
 
 
 CASES = [
@@ -67,6 +92,21 @@ CASES = [
 ]
 
 
+def searched(spec, params, options, workers, pool_kind):
+    """The one-process search's outcome, the shares' outcome, and their pool."""
+    model = build(spec, params, options)[1]
+    symmetry = model.symmetry_size() > 1
+    limits = dict(symmetry=symmetry, deadlock=options.deadlock, max_states=options.max_states,
+                  max_depth=options.max_depth)
+    alone = explore(model, **limits)
+    pool = pool_kind(model, workers, symmetry, options.deadlock)
+    try:
+        shared = explore_partitioned(model, pool, **limits)
+    finally:
+        pool.close()
+    return alone, shared, pool
+
+
 def outcome_of(outcome):
     s = outcome.stats
     return (outcome.verdict, outcome.property, outcome.limit, s.kept_states,
@@ -78,20 +118,24 @@ def outcome_of(outcome):
 def test_stolen_chunks_change_nothing(spec, params, options, workers, monkeypatch):
     monkeypatch.setattr(stealing, "CHUNK", 1)
     monkeypatch.setattr(stealing, "TAIL", 1.0)
-    model = build(spec, params, options)[1]
-    symmetry = model.symmetry_size() > 1
-    limits = dict(symmetry=symmetry, deadlock=options.deadlock, max_states=options.max_states,
-                  max_depth=options.max_depth)
-    alone = explore(model, **limits)
-    pool = LastFirst(model, workers, symmetry, options.deadlock)
-    try:
-        shared = explore_partitioned(model, pool, **limits)
-    finally:
-        pool.close()
+    alone, shared, pool = searched(spec, params, options, workers, LastFirst)
     assert outcome_of(shared) == outcome_of(alone)
     # Past the initial states, the last share expanded every state.
     assert pool.expanded and all(not any(counts[:-1]) for counts in pool.expanded)
     assert any(counts[-1] for counts in pool.expanded)
+
+
+@pytest.mark.parametrize(("spec", "params", "options"), CASES)
+def test_chunks_claimed_and_stolen_at_once_change_nothing(spec, params, options, monkeypatch):
+    monkeypatch.setattr(stealing, "CHUNK", 1)
+    monkeypatch.setattr(stealing, "TAIL", 1.0)
+    switch = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        alone, shared, _pool = searched(spec, params, options, 3, Threads)
+    finally:
+        sys.setswitchinterval(switch)
+    assert outcome_of(shared) == outcome_of(alone)
 
 
 def test_a_worker_claims_its_own_chunks_from_the_front_and_thieves_from_the_back():

@@ -318,3 +318,43 @@ def test_workers_find_the_first_stuck_state_among_many_per_level(tmp_path):
     assert alone["transitions"] == 90
     for workers in (2, 3):
         assert report(str(spec), [], Options(workers=workers)) == alone, workers
+
+
+STUCK_AND_DEAD = '''\
+import multiprocessing
+import os
+import time
+
+from modelcheck import Model, invariant
+
+
+class StuckAndDead(Model):
+    """Worker 1 dies in the first level, while worker 0 hangs for 40 s."""
+
+    def initial_states(self):
+        return range(64)
+
+    def successors(self, s):
+        name = multiprocessing.current_process().name
+        if name == "modelcheck-worker-0" and not hasattr(self, "hung"):
+            self.hung = True
+            time.sleep(40)
+        if name == "modelcheck-worker-1":
+            os._exit(3)
+        yield "next", s + 64
+
+    @invariant
+    def fine(self, s):
+        return True
+'''
+
+
+def test_a_dead_worker_is_reported_while_another_hangs(tmp_path):
+    """A worker may hang on a chunk claim the dead one held: the coordinator
+    must not wait for it to notice the death."""
+    spec = tmp_path / "stuck_and_dead.py"
+    spec.write_text(STUCK_AND_DEAD)
+    started = time.perf_counter()
+    with pytest.raises(RuntimeError, match="worker 1 died"):
+        run(str(spec), [], Options(workers=2))
+    assert time.perf_counter() - started < 20

@@ -20,7 +20,7 @@ import multiprocessing
 import signal
 import traceback
 from collections.abc import Sequence
-from multiprocessing.connection import Connection
+from multiprocessing.connection import Connection, wait
 from typing import Any
 
 from modelcheck import interrupt
@@ -66,7 +66,15 @@ class ProcessPool:
     def call(self, method: str, args: Sequence[tuple]) -> list[Any]:
         for pipe, arguments in zip(self._pipes, args):
             pipe.send((method, arguments))
-        return [self._answer(index) for index in range(self.workers)]
+        # Answers are read as they come, so that a worker that died (its pipe
+        # reads as closed) is seen even while another waits on it forever,
+        # for a chunk claim it held (``stealing``).
+        answers: dict[int, Any] = {}
+        while len(answers) < self.workers:
+            for pipe in wait([p for i, p in enumerate(self._pipes) if i not in answers]):
+                index = self._pipes.index(pipe)  # type: ignore[arg-type]
+                answers[index] = self._answer(index)
+        return [answers[index] for index in range(self.workers)]
 
     def level(self, deadline: float | None, memory: float
               ) -> tuple[list[Expanded], list[Received]]:

@@ -228,13 +228,17 @@ class Share:
             self._record(ident, -1, 0)
             self.frontier.append(state)
             self.frontier_ids.append(ident)
+        # Initial states are not dealt out: each worker expands its own.
         self.head = len(self.frontier_ids)
 
     def expand(self, deadline: float | None, memory: float) -> Expanded:
-        """Expand this worker's part of the level; batch successors per owner.
+        """Expand this worker's part of the level, and chunks of others' parts
+        if it runs out (``stealing``); batch successors per owner.
 
         A spec error ends the expansion: the states after it cannot come
-        before it, so nothing they would find could matter.  So do the
+        before it, so nothing they would find could matter (the worker's
+        unclaimed chunks come after it too; other workers may still take
+        them).  So do the
         ``deadline`` (a ``time.time()``) and ``memory`` (bytes this worker
         may use).
         """
@@ -313,7 +317,7 @@ class Share:
                                 continue
                         else:
                             known = visited.setdefault(nxt, ticket)
-                            if known != ticket:  # stored here, or found before a stolen chunk
+                            if known != ticket:  # stored before, or found before in this level
                                 place = known - first_ticket
                                 if place >= 0 and entry[0] < places[place][0]:
                                     places[place] = entry
@@ -495,15 +499,17 @@ class Share:
     def _deal(self) -> None:
         """Keep the head of the new frontier; deal out the tail, whole chunks
         of it, for any worker to expand."""
-        count = self.head = len(self.frontier_ids)
+        count = len(self.frontier_ids)
         if self.board is None:
+            self.head = count
             return
         size = stealing.CHUNK
-        self.head = max(count - -(-int(count * stealing.TAIL) // size) * size, 0)
+        head = count - int(count * stealing.TAIL) // size * size
         frontier, ids = self.frontier, self.frontier_ids
-        self.board.deal(self.index, [
+        dealt = self.board.deal(self.index, [
             _pickled(self.model, (frontier[start:start + size], ids[start:start + size]))
-            for start in range(self.head, count, size)])
+            for start in range(head, count, size)])
+        self.head = head if dealt else count
 
     def _record(self, ident: int, parent: int, action: int) -> None:
         self.ids.append(ident)

@@ -4,8 +4,8 @@ on every core at about the same time.
 The states of a level split evenly by hash, but their cost does not: on
 three-node Raft the two workers' expansions of one level differed by up to
 30% in CPU time.  So each worker keeps the head of its part of the
-frontier to itself and deals the tail out in chunks, pickled into a file
-the others can read.  It expands its head, then claims its own chunks from
+frontier to itself and deals out the tail (at most a quarter, in whole
+chunks) pickled into a file the others can read.  It expands its head, then claims its own chunks from
 the front; a worker with nothing left claims other workers' chunks from the
 back, reads them and expands them.  Claims are two counters per worker in
 shared memory, under one lock: a worker's unclaimed chunks are always the
@@ -23,12 +23,12 @@ import os
 import pickle
 import shutil
 import tempfile
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable
 from pathlib import Path
 
 #: States per chunk.
 CHUNK = 64
-#: The share of its part of a level a worker deals out as chunks.
+#: The most of its part of a level a worker deals out, in whole chunks.
 TAIL = 0.25
 
 
@@ -45,16 +45,22 @@ class Board:
         self.directory = Path(tempfile.mkdtemp(prefix="modelcheck-chunks-"))
         self._read: dict[int, list[bytes]] = {}
 
-    def deal(self, worker: int, chunks: list[bytes]) -> None:
+    def deal(self, worker: int, chunks: list[bytes]) -> bool:
         """Deal out ``worker``'s chunks of the next level, pickled (each a list
-        of states and a list of their ids).  Called by every worker between
+        of states and a list of their ids); False if they could not be written
+        (a full disk), and then none are.  Called by every worker between
         two levels, while no one claims."""
+        self._read = {}
         path = self.directory / str(worker)
         fresh = path.with_suffix(".new")
-        fresh.write_bytes(pickle.dumps(chunks, protocol=pickle.HIGHEST_PROTOCOL))
-        os.replace(fresh, path)
+        try:
+            fresh.write_bytes(pickle.dumps(chunks, protocol=pickle.HIGHEST_PROTOCOL))
+            os.replace(fresh, path)
+        except OSError:  # stealing only saves time: do without it this level
+            self._front[worker] = self._back[worker] = 0
+            return False
         self._front[worker], self._back[worker] = 0, len(chunks)
-        self._read = {}
+        return True
 
     def claim_own(self, worker: int) -> int | None:
         """The next chunk of its own that ``worker`` may expand, if one is left."""
