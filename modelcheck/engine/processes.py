@@ -70,9 +70,10 @@ class ProcessPool:
         # reads as closed) is seen even while another waits on it forever,
         # for a chunk claim it held (``stealing``).
         answers: dict[int, Any] = {}
-        while len(answers) < self.workers:
-            for pipe in wait([p for i, p in enumerate(self._pipes) if i not in answers]):
-                index = self._pipes.index(pipe)  # type: ignore[arg-type]
+        waiting = {pipe: index for index, pipe in enumerate(self._pipes)}
+        while waiting:
+            for pipe in wait(list(waiting)):
+                index = waiting.pop(pipe)  # type: ignore[call-overload]
                 answers[index] = self._answer(index)
         return [answers[index] for index in range(self.workers)]
 

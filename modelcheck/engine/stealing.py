@@ -5,11 +5,11 @@ The states of a level split evenly by hash, but their cost does not: on
 three-node Raft the two workers' expansions of one level differed by up to
 30% in CPU time.  So each worker keeps the head of its part of the
 frontier to itself and deals out the tail (at most a quarter, in whole
-chunks) pickled into a file the others can read.  It expands its head, then claims its own chunks from
-the front; a worker with nothing left claims other workers' chunks from the
-back, reads them and expands them.  Claims are two counters per worker in
-shared memory, under one lock: a worker's unclaimed chunks are always the
-run between them.
+chunks), pickled into a file the others can read.  It expands its head,
+then claims its own chunks from the front; a worker with nothing left
+claims other workers' chunks from the back, reads them and expands them.
+Claims are two counters per worker in shared memory, under one lock: a
+worker's unclaimed chunks are always the run between them.
 
 Who expands a state does not change what the search finds: the owner
 merges every successor with the least key found for it, wherever it was
