@@ -8,12 +8,16 @@ import signal
 import sys
 import traceback
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, NoReturn
 
 import click
 
 from modelcheck import interrupt
+from modelcheck.actors import Protocol
+from modelcheck.actors.stale import declares_rule
+from modelcheck.actors.stale import verify as verify_pruning
 from modelcheck.engine.memory import parse_size
 from modelcheck.errors import SpecError
 from modelcheck.gallery import stale_files, write_gallery
@@ -191,6 +195,18 @@ def main() -> None:
     help="Instead of checking, compare the reduced search with brute force on the "
     "whole (small) state space: orbit counts and sizes must agree.",
 )
+@click.option(
+    "--prune/--no-prune", default=None,
+    help="Actor specs: remove from the network the messages their receiver ignores for "
+    "good (the spec's `ignores`). Default: on where the spec says which messages a node "
+    "ignores, off with --deadlock and --unreachable.",
+)
+@click.option(
+    "--verify-pruning", is_flag=True,
+    help="Instead of checking, confirm on the whole (small) unpruned state space that "
+    "every message `ignores` names is left alone by its handler and stays ignored "
+    "after every step.",
+)
 @_worker_options
 @_engine_options
 @click.option(
@@ -236,6 +252,8 @@ def check(
     state_graph_cap: int,
     symmetry: bool | None,
     verify_symmetry: bool,
+    prune: bool | None,
+    verify_pruning: bool,
     store: str,
     memory: int | None,
     checkpoint: str | None,
@@ -263,9 +281,11 @@ def check(
     progress = ProgressLine(quiet=quiet)
     options = Options(writes, faults, minimize, max_depth, max_states, time_limit, deadlock,
                       symmetry, only, store, memory, checkpoint, checkpoint_every, workers,
-                      backend, address, unreachable, ghosts, reads)
+                      backend, address, unreachable, ghosts, reads, prune)
     if verify_symmetry:
         _verify_symmetry(spec, params, options, debug)
+    if verify_pruning:
+        _verify_pruning(spec, params, options, debug)
     try:
         for option, target in (("--diagram", diagram), ("--state-graph", state_graph)):
             if target is not None:
@@ -361,24 +381,43 @@ def resume_command(directory: str, as_json: bool, max_depth: int | None,
 
 def _verify_symmetry(spec: str, params: tuple[str, ...], options: Options, debug: bool) -> None:
     try:
-        model = build(spec, params, options)[1]
-        result = verify(model)
+        result = verify(build(spec, params, options)[1])
     except SpecError as exc:
-        if debug:
-            traceback.print_exception(exc)
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(EXIT_USAGE)
-    click.echo(
+        _fail(exc, debug)
+    _verified(
         f"unreduced: {result.states:,} states in {result.orbits:,} orbits (brute force)\n"
         f"reduced:   {result.kept:,} states kept, orbit sizes adding up to "
-        f"{result.represented:,}"
-    )
-    if result.ok:
-        click.echo("symmetry verified: exact reduction")
+        f"{result.represented:,}",
+        result.mismatches, "symmetry verified: exact reduction",
+        "symmetry is NOT sound for this spec: declare it asymmetric or fix permute")
+
+
+def _verify_pruning(spec: str, params: tuple[str, ...], options: Options, debug: bool) -> None:
+    try:
+        model = build(spec, params, replace(options, prune=None))[1]
+        if not isinstance(model, Protocol) or not any(map(declares_rule, model.node_classes)):
+            raise SpecError(f"{spec} says of no message that a node ignores it "
+                            "(def ignores(self, msg) on a node class): nothing to verify")
+        result = verify_pruning(model)
+    except SpecError as exc:
+        _fail(exc, debug)
+    _verified(
+        f"unpruned: {result.states:,} states searched, {result.with_stale:,} with a stale "
+        f"message in flight\n"
+        f"pruned:   {result.images:,} states",
+        result.problems, "pruning verified: every stale message is ignored, and stays so",
+        "pruning is NOT sound for this spec: fix its ignores, or run with --no-prune")
+
+
+def _verified(figures: str, problems: list[str], sound: str, unsound: str) -> NoReturn:
+    """Print a verification's figures and verdict; exit 0 if sound, else 1."""
+    click.echo(figures)
+    if not problems:
+        click.echo(sound)
         sys.exit(0)
-    for problem in result.mismatches:
+    for problem in problems:
         click.echo(f"✗ {problem}")
-    click.echo("symmetry is NOT sound for this spec: declare it asymmetric or fix permute")
+    click.echo(unsound)
     sys.exit(1)
 
 

@@ -108,6 +108,13 @@ class Model:
 
         return brute_force_canonical(self, state)
 
+    def reduction(self, symmetry: bool) -> Callable[[State], tuple[State, int]] | None:
+        """How the search stores each state it finds, with the number of
+        unreduced states it stands for; None: as it is.  By default the
+        orbit's representative under ``symmetry``; actor specs may also
+        prune stale messages first (modelcheck.actors.stale)."""
+        return self.canonical if symmetry else None
+
     def describe_state(self, state: State) -> dict[str, Any]:
         """Named fields of a state, for traces.  Override for nicer output."""
         fields = getattr(state, "_fields", None)

@@ -44,6 +44,12 @@ class Report:
             return "deadlock: the last state has no successor"
         return self.model.explain(prop, self.outcome.path[-1])
 
+    @property
+    def pruned(self) -> bool:
+        """Whether the search pruned stale messages (modelcheck.actors.stale),
+        so that its counts are of the pruned model's states."""
+        return bool(getattr(self.model, "pruning", False))
+
     def to_json(self, timing: bool = True) -> dict[str, Any]:
         """The report as JSON data; ``timing=False`` leaves out clock readings."""
         o, s = self.outcome, self.outcome.stats
@@ -55,6 +61,7 @@ class Report:
             "explanation": self.explanation,
             "limit": o.limit,
             "distinct_states": s.distinct_states,
+            "stale_messages_pruned": self.pruned,
             "kept_states": s.kept_states,
             "reduction": round(s.reduction, 2),
             "transitions": s.transitions,
@@ -102,6 +109,8 @@ class Report:
                        "smaller parameters or fault budgets give fewer states")
                 )
         counts = f"{s.distinct_states:,} distinct states"
+        if self.pruned:
+            counts += " once stale messages are pruned"
         if s.kept_states != s.distinct_states:
             counts += f" ({s.kept_states:,} kept under symmetry, {s.reduction:,.1f}x reduction)"
         counts += f", {s.transitions:,} transitions, depth {s.depth}"

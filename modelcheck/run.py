@@ -64,6 +64,10 @@ class Options:
     ghosts: bool = False
     #: Actor specs with ``behaves_as``: how many reads the client issues.
     reads: int | None = None
+    #: Actor specs: prune stale messages (modelcheck.actors.stale).  None:
+    #: wherever the spec says which messages a node ignores, except with
+    #: --deadlock and --unreachable.
+    prune: bool | None = None
 
     def command_line(self) -> list[str]:
         """These options as ``modelcheck check`` arguments."""
@@ -82,6 +86,8 @@ class Options:
             args += ["--unreachable", str(self.unreachable)]
         if self.ghosts:
             args.append("--ghosts")
+        if self.prune is not None:
+            args.append("--prune" if self.prune else "--no-prune")
         return args
 
 
@@ -93,19 +99,34 @@ def build(spec: str, params: Sequence[str], options: Options) -> tuple[str, Mode
     if isinstance(model, Protocol):
         model.check_setup()
         faults = FaultBudget.parse(options.faults) if options.faults is not None else None
-        model.configure(options.writes, faults, options.reads)
+        model.configure(options.writes, faults, options.reads, _pruning(options))
         model.show_ghosts = options.ghosts
         values = {**values, "writes": model.writes,
                   **({"reads": model.reads} if model.behaves_as is not None else {}),
                   "faults": str(model.faults)}
     elif (options.writes is not None or options.faults is not None
-          or options.minimize != "steps" or options.reads is not None or options.ghosts):
+          or options.minimize != "steps" or options.reads is not None or options.ghosts
+          or options.prune):
         raise SpecError(
-            f"{loaded.name} is a Model-level spec: --writes, --reads, --faults, --minimize "
-            "and --ghosts "
+            f"{loaded.name} is a Model-level spec: --writes, --reads, --faults, --minimize, "
+            "--ghosts and --prune "
             "apply to actor specs (modelcheck.actors.Protocol)"
         )
     return loaded.name, model, values
+
+
+def _pruning(options: Options) -> bool | None:
+    """Whether to prune stale messages: searches that judge states by
+    their successors (a deadlock, availability) see the network as it is."""
+    refused = next((flag for flag, used in (("--deadlock", options.deadlock),
+                                            ("--unreachable", options.unreachable is not None))
+                    if used), None)
+    if refused is None:
+        return options.prune
+    if options.prune:
+        raise SpecError(f"--prune cannot be combined with {refused}: a state whose only "
+                        "steps deliver stale messages would look stuck")
+    return False
 
 
 def run(

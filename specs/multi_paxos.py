@@ -198,6 +198,15 @@ class Replica(Node):
         if self.protocol.rejoin == "pml":
             self.rejoining = "restarted"
 
+    def ignores(self, msg) -> bool:
+        """Prepare, Promise, Accept and Accepted carry a round, and a replica
+        ignores one from a round below its promise (the handlers below).
+        Promises only grow, and a power loss takes a replica back only to a
+        promise it had not fsynced, so a round below every promise its disk
+        may hold is ignored for good."""
+        return (msg.kind in ("Prepare", "Promise", "Accept", "Accepted")
+                and msg.round < min(b.round for b in self.survivors("promised")))
+
     # --- phase 1 --------------------------------------------------------------------
 
     @timeout

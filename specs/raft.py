@@ -159,6 +159,14 @@ class Server(Node):
         self.role, self.votes = "follower", frozenset()
         self.next_index, self.match_index, self.waiting = frozenset(), frozenset(), frozenset()
 
+    def ignores(self, msg) -> bool:
+        """Every RPC and response carries its sender's term, and a server
+        ignores one from an earlier term than its own (its handlers below).
+        Terms only grow, and a power loss can take a server back only to a
+        term it has not fsynced, so a message from a term below every term
+        the disk may hold is ignored for good."""
+        return msg.term < min(self.survivors("current_term"))
+
     # --- elections --------------------------------------------------------------
 
     @timeout

@@ -200,6 +200,7 @@ _HOOKS = {
     "on_start": ("the start hook", ()),
     "on_restart": ("the restart hook", ()),
     "committed": ("the committed prefix for durability", ()),
+    "ignores": ("the rule for stale messages", ("msg",)),
 }
 
 
@@ -326,6 +327,17 @@ class Node:
         self._check_writable()
         self._acks.append((value, position))
 
+    def survivors(self, field: str) -> tuple[Any, ...]:
+        """Every value of the durable ``field`` that a power loss now could
+        leave on disk, oldest first; the last is the current value.  A value
+        written since the last fsync may be lost, so ``min`` of a field that
+        only grows is the least it can ever be again."""
+        by_name = {f.name: f for f in self._durable_fields}
+        if field not in by_name:
+            raise SpecError(f"node {self.name}: survivors of {field!r}, which is not a "
+                            "durable field")
+        return disk.survivors(self._files[by_name[field].index])
+
     def respond(self, op: int, value: Any) -> None:
         """Answer the client's read ``op`` (the number ``on_client_read``
         got) with ``value``: the register's value, or the log's entries."""
@@ -346,6 +358,20 @@ class Node:
         None: the node exposes no committed prefix.
         """
         return None
+
+    def ignores(self, msg: Message) -> bool:
+        """Whether this node ignores ``msg`` now and after anything that can
+        still happen to it: its handler would change nothing and send
+        nothing, whatever steps and faults come first.
+
+        A class that defines it lets the search remove such messages from
+        the network (``check --prune``, modelcheck.actors.stale): a stale
+        message in flight only multiplies the states.  The search confirms
+        each message it removes is ignored at that moment; ``check
+        --verify-pruning`` also confirms, over a whole small state space,
+        that it stays ignored.
+        """
+        return False
 
     # --- working copies (framework side) ----------------------------------
 

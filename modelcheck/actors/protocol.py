@@ -38,6 +38,7 @@ from modelcheck.actors import client as client_ops
 from modelcheck.actors import disk, stops
 from modelcheck.actors.assume import assumptions_of, broken
 from modelcheck.actors.cluster import Cluster, steps_of
+from modelcheck.actors.stale import StaleMessages, declares_rule
 from modelcheck.actors.symmetry import NodeSymmetry
 from modelcheck.actors.faults import FaultBudget
 from modelcheck.actors.links import Links, semantics
@@ -177,19 +178,34 @@ class Action(NamedTuple):
 
 
 class World:
-    """A read-only view of a global state, for invariants."""
+    """A read-only view of a global state, for invariants.
 
-    def __init__(self, protocol: Protocol, state: GlobalState) -> None:
+    A World made to judge a property (``judging``) refuses to show the
+    messages in flight while stale ones are pruned (modelcheck.actors.stale):
+    the property could judge a pruned state otherwise than the real one.
+    """
+
+    def __init__(self, protocol: Protocol, state: GlobalState, judging: bool = False) -> None:
         nodes, network, isolated, client, _used, shared = state
         self.nodes = {
             name: protocol.inspect(name, ns) for name, ns in zip(protocol.node_names, nodes)
         }
-        self.network = network
+        self._network = network
+        self._hidden = judging and protocol.pruning
         self.isolated = isolated
         self.acked = client[1]
         self.shared = shared
         #: The nodes stopped for good (``--faults stop=N``).
         self.stopped = stops.stopped(protocol.node_names, nodes)
+
+    @property
+    def network(self) -> Bag:
+        """The messages in flight."""
+        if self._hidden:
+            raise SpecError("a property or assumption reads world.network, the messages in "
+                            "flight, while stale messages are pruned from it (the spec's "
+                            "ignores): run with --no-prune")
+        return self._network
 
 
 class Protocol(Model):
@@ -261,6 +277,9 @@ class Protocol(Model):
         self.faults = FaultBudget.parse(self.default_faults)
         #: With --minimize faults: the most fault events of any kind together.
         self.max_total_faults: int | None = None
+        #: Prune stale messages (modelcheck.actors.stale): None, wherever a
+        #: node class says which messages it ignores.
+        self.prune_stale: bool | None = None
         self._steps = steps_of(type(self))
         self._assumptions = assumptions_of(type(self))
 
@@ -297,8 +316,12 @@ class Protocol(Model):
 
     def configure(
         self, writes: int | None = None, faults: FaultBudget | None = None,
-        reads: int | None = None,
+        reads: int | None = None, prune: bool | None = None,
     ) -> None:
+        if prune is not None:
+            self.prune_stale = prune
+            if prune and not self.pruning:
+                self._refuse_pruning()
         if writes is not None:
             self.writes = writes
         if faults is not None:
@@ -331,6 +354,21 @@ class Protocol(Model):
                 self.network, f"{inspect.getsourcefile(cls)}: {cls.__name__}.network")
             self._symmetry.arrange = links.arrange
         return links
+
+    @property
+    def pruning(self) -> bool:
+        """Whether the search prunes stale messages (modelcheck.actors.stale)."""
+        return (self.prune_stale is not False and any(map(declares_rule, self.node_classes))
+                and not self._links().ordered)
+
+    def _refuse_pruning(self) -> None:
+        cls = type(self)
+        where = f"{inspect.getsourcefile(cls)}: {cls.__name__}"
+        if not any(map(declares_rule, self.node_classes)):
+            raise SpecError(f"--prune: no node class of {where} says which messages it "
+                            "ignores (def ignores(self, msg)), so there is nothing to prune")
+        raise SpecError(f"--prune: {where} has {self._links().name} links, where a stale "
+                        "message holds back those behind it: pruning needs network = 'bag'")
 
     def _classes(self) -> tuple[type[Node], ...]:
         """Each node class once, in role order."""
@@ -436,7 +474,8 @@ class Protocol(Model):
         step = take()
         if step is None or (gone and not stops.enabled(step[0], gone)):
             return None
-        if self._assumptions and broken(self, self._assumptions, World(self, step[1])) is not None:
+        if self._assumptions and broken(self, self._assumptions,
+                                        World(self, step[1], judging=True)) is not None:
             return None
         return step
 
@@ -545,7 +584,7 @@ class Protocol(Model):
     def _on_world(self, checks: dict[str, Callable[[World], bool]]
                   ) -> dict[str, Callable[[GlobalState], bool]]:
         """Properties written on a World, as predicates on global states."""
-        return {name: lambda s, check=check: check(World(self, s))
+        return {name: lambda s, check=check: check(World(self, s, judging=True))
                 for name, check in checks.items()}
 
     # --- symmetry ---------------------------------------------------------------
@@ -564,6 +603,17 @@ class Protocol(Model):
     def canonical(self, s: GlobalState) -> tuple[GlobalState, int]:
         self._links()
         return self._symmetry.canonical(s)
+
+    def reduction(self, symmetry: bool
+                  ) -> Callable[[GlobalState], tuple[GlobalState, int]] | None:
+        """Symmetry's canonical form, after pruning stale messages if on."""
+        if not self.pruning:
+            return super().reduction(symmetry)
+        prune = StaleMessages(self).prune
+        if symmetry:
+            canonical = self.canonical
+            return lambda s: canonical(prune(s))
+        return lambda s: (prune(s), 1)
 
     # --- durability ----------------------------------------------------------
 

@@ -109,11 +109,12 @@ def explore(
     """
     with collector_paused():
         invariants, recoverables = _selected(model, only)
-        canonical = model.canonical if symmetry else None
+        canonical = model.reduction(symmetry)
         visited = _visited_store(store, model, canonical, recoverables, memory, checkpoint)
         try:
             return _search(model, invariants, recoverables, max_depth, max_states, time_limit,
-                           deadlock, canonical, progress, memory, visited, store, checkpoint)
+                           deadlock, symmetry, canonical, progress, memory, visited, store,
+                           checkpoint)
         finally:
             visited.close()
 
@@ -141,13 +142,13 @@ def _visited_store(store: str, model: Model, canonical: Canonical | None,
 
 def _in_original_names(
     model: Model, representatives: list[Hashable], prop: str,
-    invariants: list[tuple[str, Callable[[Hashable], bool]]],
+    invariants: list[tuple[str, Callable[[Hashable], bool]]], canonical: Canonical,
 ) -> list[Hashable]:
     """The reduced counterexample as a real path of the unreduced model."""
     try:
-        path = realize(model, representatives, model.canonical)
+        path = realize(model, representatives, canonical)
     except ReplayError as exc:
-        raise SpecError(f"symmetry reduction went wrong: {exc}") from exc
+        raise SpecError(f"the reduction went wrong: {exc}") from exc
     holds = dict(invariants).get(prop)
     if holds is not None and holds(path[-1]):
         raise SpecError(
@@ -187,6 +188,7 @@ def _search(
     max_states: int | None,
     time_limit: float | None,
     deadlock: bool,
+    symmetry: bool,
     canonical: Canonical | None,
     progress: Progress | None,
     memory: int | None,
@@ -214,7 +216,8 @@ def _search(
         if "path" in kw:
             kw["path"] = visited.path_to(kw["path"])
             if canonical is not None:
-                kw["path"] = _in_original_names(model, kw["path"], kw["property"], invariants)
+                kw["path"] = _in_original_names(model, kw["path"], kw["property"], invariants,
+                                                canonical)
         return Outcome(verdict, stats, store=store, **kw)
 
     def real_path_to(ref: Any) -> list[Hashable]:
@@ -247,7 +250,7 @@ def _search(
     def sample_checks() -> None:
         sample = visited.sample()
         sample_is_immutable(model, sample, sample_path)
-        if canonical is not None:
+        if symmetry:
             spot_check(model, sample, judged, lambda s: context(model, sample_path(s)))
 
     resumed = checkpoint.position() if checkpoint is not None else None

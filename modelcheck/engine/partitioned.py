@@ -116,7 +116,8 @@ class _Search:
         self.max_depth = max_depth
         self.max_states = max_states
         self.time_limit = time_limit
-        self.canonical = model.canonical if symmetry else None
+        self.symmetry = symmetry
+        self.canonical = model.reduction(symmetry)
         self.invariants, self.recoverables = _selected(model, only)
         self.progress = progress
         self.memory = float("inf") if memory is None else memory
@@ -205,7 +206,7 @@ class _Search:
         self.represented = sum(sizes.values())
         self._frontier_size = len(frontier)
         sample_is_immutable(model, frontier, self._real_path)
-        if canonical is not None:
+        if self.symmetry:
             spot_check(model, frontier, self.invariants + self.recoverables,
                        lambda s: context(model, self._real_path(s)))
         self.stats.depth = 1 if frontier else 0
@@ -355,7 +356,7 @@ class _Search:
         self._fill()
         if self.canonical is not None and kw.get("path"):
             kw["path"] = _in_original_names(self.model, kw["path"], kw["property"],
-                                            self.invariants)
+                                            self.invariants, self.canonical)
         return Outcome(verdict, self.stats, store=self.store, **kw)
 
 

@@ -153,7 +153,8 @@ class Share:
         self.owner = owner
         self.index = index
         self.workers = workers
-        self.canonical = model.canonical if symmetry else None
+        self.symmetry = symmetry
+        self.canonical = model.reduction(symmetry)
         self.invariants, self.recoverables = _selected(model, only)
         self.deadlock = deadlock
         #: Every state this worker owns -> its ticket: the number of states
@@ -454,7 +455,7 @@ class Share:
             if find_mutable(state) is not None:
                 events.append(Event(int(keys[position]), "mutable"))
                 break
-        if self.canonical is not None:
+        if self.symmetry:
             judged = self.invariants + self.recoverables
             for position, state in enumerate(
                     islice(ordered, -(-SPOT_CHECKS_PER_LEVEL // self.workers))):
