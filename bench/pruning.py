@@ -39,8 +39,15 @@ def measure(spec: str, params: list[str], options: Options) -> tuple[tuple, floa
     report = run(spec, params, options)
     seconds = time.perf_counter() - started
     o = report.outcome
-    return ((o.verdict, o.property, o.stats.depth, len(o.path)), seconds,
+    # A complete search's depth differs (stale deliveries lengthen runs);
+    # where a search stops, on a violation or a depth bound, it must not.
+    depth = o.stats.depth if o.verdict != "ok" else None
+    return ((o.verdict, o.property, depth, len(o.path)), seconds,
             o.stats.kept_states, o.stats.distinct_states)
+
+
+def shown_depth(verdict: tuple) -> str:
+    return "(complete)" if verdict[2] is None else str(verdict[2])
 
 
 def main() -> None:
@@ -62,7 +69,7 @@ def main() -> None:
                 seconds[prune].append(took)
                 found[prune] = (verdict, kept, distinct)
                 print(f"  {name}, {'pruned' if prune else 'unpruned'}: {verdict[0]}"
-                      f"{' of ' + verdict[1] if verdict[1] else ''}, depth {verdict[2]}, "
+                      f"{' of ' + verdict[1] if verdict[1] else ''}, depth {shown_depth(verdict)}, "
                       f"{kept:,} kept, {distinct:,} distinct, {took:.1f} s", flush=True)
         if found[True][0] != found[False][0]:
             sys.exit(f"{name}: the verdicts differ: {found[True][0]} against {found[False][0]}")
@@ -71,7 +78,7 @@ def main() -> None:
         print(f"{name}: {found[True][1]:,} against {found[False][1]:,} kept "
               f"({kept_ratio:.1f}x fewer), best {min(seconds[True]):.1f} against "
               f"{min(seconds[False]):.1f} s ({time_ratio:.1f}x faster), same verdict "
-              f"{found[True][0][0]} at depth {found[True][0][2]}", flush=True)
+              f"{found[True][0][0]} at depth {shown_depth(found[True][0])}", flush=True)
 
 
 if __name__ == "__main__":
