@@ -117,7 +117,7 @@ class StaleMessages:
 
 def confirm_ignored(protocol: Protocol, state: GlobalState, message: Message) -> None:
     """Refuse a rule that names a message its handler does not leave alone."""
-    from modelcheck.actors.protocol import Action
+    from modelcheck.actors.protocol import Action  # protocol imports this module
 
     i = protocol.node_index[message.dst]
     cls = protocol.node_classes[i]
