@@ -203,9 +203,26 @@ class Replica(Node):
         ignores one from a round below its promise (the handlers below).
         Promises only grow, and a power loss takes a replica back only to a
         promise it had not fsynced, so a round below every promise its disk
-        may hold is ignored for good."""
-        return (msg.kind in ("Prepare", "Promise", "Accept", "Accepted")
-                and msg.round < min(b.round for b in self.survivors("promised")))
+        may hold is ignored for good.  At that lowest round itself: a
+        Prepare is ignored too (it needs a higher round); a Promise or an
+        Accepted matter only to the replica standing or leading in that
+        round, which no replica can start again once its disk holds it; an
+        Accept matters only if some promise the disk may hold is that
+        round's from the sender."""
+        if msg.kind not in ("Prepare", "Promise", "Accept", "Accepted"):
+            return False
+        promises = self.survivors("promised")
+        floor = min(b.round for b in promises)
+        if msg.round != floor:
+            return msg.round < floor
+        match msg.kind:
+            case "Prepare":
+                return True
+            case "Accept":
+                return Ballot(floor, msg.src) not in promises
+            case _:
+                return not (self.role in ("candidate", "leader")
+                            and self.promised.round == floor)
 
     # --- phase 1 --------------------------------------------------------------------
 

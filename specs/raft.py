@@ -164,8 +164,28 @@ class Server(Node):
         ignores one from an earlier term than its own (its handlers below).
         Terms only grow, and a power loss can take a server back only to a
         term it has not fsynced, so a message from a term below every term
-        the disk may hold is ignored for good."""
-        return msg.term < min(self.survivors("current_term"))
+        the disk may hold is ignored for good.
+
+        In that lowest term itself, a vote counts only for the term's
+        candidate and an answer to AppendEntries only for its leader, and
+        no server becomes either again in a term its disk holds (standing
+        takes a new term).  A vote request is refused for good once every
+        vote the disk may hold is for someone else, provided each vote is
+        fsynced with its term (not under ``never``, where a power loss can
+        keep the term and lose the vote)."""
+        floor = min(self.survivors("current_term"))
+        if msg.term != floor:
+            return msg.term < floor
+        match msg.kind:
+            case "RequestVoteResponse":
+                return (self.role, self.current_term) != ("candidate", floor)
+            case "AppendEntriesResponse":
+                return (self.role, self.current_term) != ("leader", floor)
+            case "RequestVote":
+                return self.protocol.fsync != "never" and all(
+                    vote not in (None, msg.src) for vote in self.survivors("voted_for"))
+            case _:
+                return False
 
     # --- elections --------------------------------------------------------------
 
