@@ -11,9 +11,10 @@ swarm, delay tails and fault plans off, each step picked uniformly among
 the enabled ones (what a plain random walk does); ``eager`` the simulator
 before 2026-12-01, which took every step of a state as soon as a run
 reached it and kept the garbage collector running.  Shortest lengths come
-from `check` (breadth-first) where that is quick; for Raft with five nodes,
-counted by hand after the three-node trace: elect A (timeout, two votes:
-5), B times out into term 2 (1), write 1 and two followers acknowledge it
+from `check` (breadth-first); for Raft with five nodes, whose search takes
+about ten minutes with two workers, the length was counted by hand after
+the three-node trace, and `check` has since found the same (2026-12-02):
+elect A (timeout, two votes: 5), B times out into term 2 (1), write 1 and two followers acknowledge it
 (5), one of them loses it in a power loss (1), B's RequestVotes reach it
 and the node that never got the entry, and their votes come back (4), write
 2 to B and B's AppendEntries reaches A, which truncates its committed entry
