@@ -47,12 +47,12 @@ def pruned_images(protocol, states, stale):
     return images
 
 
-def below_floor(stamp, field, floor=min):
-    """A message whose ``stamp`` is below ``floor`` of every value of the
-    receiver's durable ``field`` a power loss may leave."""
+def below_floor(stamp, field):
+    """A message whose ``stamp`` is below every value of the receiver's
+    durable ``field`` a power loss may leave."""
     def stale(message, receiver):
         value = getattr(message, stamp, None)
-        return value is not None and value < floor(receiver.file(field))
+        return value is not None and value < min(receiver.file(field))
     return stale
 
 
