@@ -9,7 +9,8 @@ README.md) and
 A few variants take minutes to search, or are searched by another test.
 The test suite checks them by replaying their committed trace instead
 (``stale_files(..., replayed=...)``): the trace must be a run of the model
-whose last state, and no earlier one, breaks the property, and its files are
+whose last state, and no earlier one, breaks the property (for a
+``@recoverable`` one: is lost for good), and its files are
 rewritten from it and the committed statistics, which are then taken from
 the commit; ``bench/long_searches.py`` searches the long ones again.
 """
@@ -19,12 +20,13 @@ from __future__ import annotations
 import json
 import shlex
 import tempfile
-from collections.abc import Collection
+from collections.abc import Callable, Collection, Hashable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from modelcheck.errors import SpecError
 from modelcheck.load import load, shipped
+from modelcheck.model import Model
 from modelcheck.render import save, sequence_chart
 from modelcheck.report import Report
 from modelcheck.engine.bfs import Outcome, Stats
@@ -100,8 +102,11 @@ def write_gallery(
 
 def replay_committed(spec: str, example: Counterexample, path: Path) -> Report:
     """The report of ``example`` rebuilt from its committed JSON file without a
-    search: the trace is replayed on the unreduced model, and its last state
-    must be the first to break the committed property (an invariant)."""
+    search: the trace is replayed on the unreduced model.  For an invariant,
+    its last state must be the first to break it.  For a ``@recoverable``
+    property, every state of the trace must keep the invariants, no state
+    reachable from the last may satisfy the property, and from each earlier
+    state some state that does must be reachable."""
     name, model, values = build(spec, example.params, example.options)
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -113,16 +118,42 @@ def replay_committed(spec: str, example: Counterexample, path: Path) -> Report:
         raise SpecError(f"gallery: {path} cannot be replayed: {exc}") from None
     checked = example.options.only or (*model.invariants(), *model.recoverables())
     invariants = {n: holds for n, holds in model.invariants().items() if n in checked}
-    if prop not in invariants:
-        raise SpecError(f"gallery: {path} breaks {prop!r}, not one of the invariants checked")
-    for number, state in enumerate(states[:-1], start=1):
+    recoverables = {n: holds for n, holds in model.recoverables().items() if n in checked}
+    if prop not in invariants and prop not in recoverables:
+        raise SpecError(f"gallery: {path} breaks {prop!r}, not one of the properties checked")
+    kept = states[:-1] if prop in invariants else states
+    for number, state in enumerate(kept, start=1):
         broken = [n for n, holds in invariants.items() if not holds(state)]
         if broken:
             raise SpecError(f"gallery: {path}: step {number} already breaks {broken[0]}")
-    if invariants[prop](states[-1]):
+    if prop in invariants and invariants[prop](states[-1]):
         raise SpecError(f"gallery: {path}: the last step does not break {prop}")
+    if prop in recoverables:
+        holds = recoverables[prop]
+        if _reaches(model, states[-1], holds):
+            raise SpecError(f"gallery: {path}: {prop} can still be recovered after the last step")
+        for number, state in enumerate(states[:-1], start=1):
+            if not _reaches(model, state, holds):
+                raise SpecError(f"gallery: {path}: {prop} is already lost at step {number}")
     outcome = Outcome("violation", stats, prop, states)
     return Report(name, values, model, outcome, checked)
+
+
+def _reaches(model: Model, start: Hashable, holds: Callable[[Hashable], bool]) -> bool:
+    """Whether some state reachable from ``start`` (itself included) satisfies
+    ``holds``: breadth-first on the unreduced model, stopping at the first."""
+    seen, level = {start}, [start]
+    while level:
+        if any(holds(state) for state in level):
+            return True
+        deeper = []
+        for state in level:
+            for _label, nxt in model.successors(state):
+                if nxt not in seen:
+                    seen.add(nxt)
+                    deeper.append(nxt)
+        level = deeper
+    return False
 
 
 def stale_files(out: Path, replayed: Collection[str] = ()) -> list[str]:

@@ -9,12 +9,15 @@ from click.testing import CliRunner
 from modelcheck.cli import main
 from modelcheck.errors import SpecError
 from modelcheck.gallery import replay_committed, stale_files, variants
+from modelcheck.report import Report
 
 GALLERY = Path(__file__).resolve().parent.parent / "counterexamples"
 #: Variants whose committed trace is replayed instead of searched again:
-#: raft-never's search takes minutes (1.2M states kept; bench/long_searches.py
-#: searches it), and tests/test_raft.py searches raft-log_async.
-REPLAYED = ("raft-never", "raft-log_async")
+#: raft-never's search takes minutes (1.2M states kept) and kafka-kip966-stuck's
+#: over a minute (both searched by bench/long_searches.py); tests/test_raft.py
+#: and tests/test_kafka.py search the others with the same parameters.
+REPLAYED = ("raft-never", "raft-log_async", "kafka-3.4", "kafka-kip966-stuck",
+            "kafka-kip966-last_known_leader")
 
 
 def test_gallery_is_up_to_date():
@@ -43,14 +46,24 @@ def test_check_mode_notices_a_stale_file(tmp_path, monkeypatch):
     assert result.exit_code == 1 and victim.name in result.output
 
 
+def variant(stem):
+    return next(example for spec, example in variants() if f"{spec}-{example.name}" == stem)
+
+
 def raft_never():
-    return next(example for spec, example in variants()
-                if spec == "raft" and example.name == "never")
+    return variant("raft-never")
 
 
-def test_a_replayed_variant_reprints_its_committed_files():
-    report = replay_committed("raft", raft_never(), GALLERY / "raft-never.json")
-    committed = (GALLERY / "raft-never.txt").read_text()
+def kip966_stuck():
+    return variant("kafka-kip966-stuck")
+
+
+# An invariant's violation and a @recoverable property's.
+@pytest.mark.parametrize("stem", ["raft-never", "kafka-kip966-stuck"])
+def test_a_replayed_variant_reprints_its_committed_files(stem):
+    spec = stem.split("-", 1)[0]
+    report = replay_committed(spec, variant(stem), GALLERY / f"{stem}.json")
+    committed = (GALLERY / f"{stem}.txt").read_text()
     assert committed.split("\n", 1)[1] == report.to_text(timing=False) + "\n"
 
 
@@ -67,3 +80,24 @@ def test_a_committed_trace_that_does_not_replay_to_its_violation_is_refused(
     path.write_text(json.dumps(data))
     with pytest.raises(SpecError, match=message):
         replay_committed("raft", raft_never(), path)
+
+
+def test_a_replayed_recoverability_violation_must_end_where_it_is_lost(tmp_path):
+    data = json.loads((GALLERY / "kafka-kip966-stuck.json").read_text())
+    data["trace"] = data["trace"][:-1]
+    path = tmp_path / "kafka-kip966-stuck.json"
+    path.write_text(json.dumps(data))
+    with pytest.raises(SpecError, match="available can still be recovered after the last step"):
+        replay_committed("kafka", kip966_stuck(), path)
+
+
+def test_a_replayed_recoverability_violation_must_not_be_lost_earlier(tmp_path):
+    report = replay_committed("kafka", kip966_stuck(), GALLERY / "kafka-kip966-stuck.json")
+    states = report.outcome.path
+    _label, beyond = next(iter(report.model.successors(states[-1])))
+    report.outcome.path = [*states, beyond]
+    longer = Report(report.spec, report.params, report.model, report.outcome, report.checked)
+    path = tmp_path / "kafka-kip966-stuck.json"
+    path.write_text(json.dumps(longer.to_json(timing=False)))
+    with pytest.raises(SpecError, match=f"available is already lost at step {len(states)}"):
+        replay_committed("kafka", kip966_stuck(), path)

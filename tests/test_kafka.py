@@ -15,6 +15,8 @@ from modelcheck.actors import FaultBudget
 from modelcheck.actors.cluster import Cluster
 from modelcheck.gallery import variants
 from modelcheck.load import load
+from modelcheck.report import Report
+from modelcheck.run import build
 from modelcheck.symmetry import verify
 from modelcheck.trace import follow_json_trace, label_path
 from specs.kafka import Kafka, Record
@@ -48,6 +50,18 @@ def assert_minimal(result, *params, faults=None, only=()):
     assert shorter.verdict != "violation"
 
 
+def assert_gallery_agrees(result, stem):
+    """tests/test_gallery.py replays this variant's committed trace instead
+    of searching it again; this search is the gallery's, so the report it
+    makes must be the committed one."""
+    example = next(e for spec, e in variants() if f"{spec}-{e.name}" == stem)
+    name, built, values = build("kafka", example.params, example.options)
+    checked = example.options.only or (*built.invariants(), *built.recoverables())
+    report = Report(name, values, built, result, checked)
+    committed = json.loads((GALLERY / f"{stem}.json").read_text())
+    assert report.to_json(timing=False) == committed
+
+
 def leader_that_acked_first(steps):
     return next(s for s in steps if s.state[3][1]).state[5].leader
 
@@ -68,6 +82,7 @@ def test_3_4_reuses_the_offset_of_an_acknowledged_record():
     assert any(s.action.kind == "step" and s.action.detail.startswith(
         f"controller elects {leader_then} leader") for s in later)
     assert_minimal(result, "version=3.4", only=("durability",))
+    assert_gallery_agrees(result, "kafka-3.4")
 
 
 def test_3_4_elects_a_leader_without_the_record_before_reusing_its_offset():
@@ -133,6 +148,7 @@ def test_last_known_leader_restores_availability_and_loses_a_record():
     assert any("the last known leader" in s.action.detail
                for s in steps[1:] if s.action.kind == "step")
     assert_minimal(result, *params, faults="power_loss=1,crash=1")
+    assert_gallery_agrees(result, "kafka-kip966-last_known_leader")
 
 
 def test_kip966_needs_its_strict_min_isr_rule_for_what_consumers_read():
