@@ -36,7 +36,14 @@ possible, unless a run tries it first; such survivors are biased towards
 long delays, so a step that becomes real late (the client's write to a
 new leader, a timeout at a leader that steps down) tends to come later.
 
-Same day, one core, `--case kafka --case "raft 3"`: Kafka 3.4's first
+2026-12-02, with faults moved between nodes while shrinking, one core,
+`--case "raft 5" --modes swarm --limit 60 --workers 1`: found by seeds
+0-3 in 4.1, 54.7, 20.2 and 43.9 s (seed 4 over 60 s), median 43.9 s, each
+shrunk to 18 (check's shortest) in 1.9-3.8 s; `--case "kafka 3.4" --case
+"raft 3"`: Kafka 8 (check 8), Kafka durability 12 (check 11), three-node
+Raft 12 on every seed (check 12).
+
+2026-12-01, one core, `--case kafka --case "raft 3"`: Kafka 3.4's first
 broken property median 5.2 s (eager 5.5 s), shrunk to 8 (check: 8); Kafka
 3.4 durability median 17.3-17.8 s, two seeds over 60 s (eager 27.3 s),
 shrunk to 12 with the ending pass (check: 11); Raft three nodes log_async
