@@ -490,7 +490,7 @@ def test_command_serves_until_interrupted():
 
 
 def test_http_check_can_be_stopped(server):
-    model = ModelChoice("raft", ("fsync=always",)).to_json()  # minutes to exhaust
+    model = ModelChoice("raft", ("nodes=5", "fsync=always")).to_json()  # minutes to exhaust
     status, started = call_json(server, "POST", "/api/check",
                                 {"model": model, "max_states": 2_000_000, "time_limit": 300})
     assert status == 200 and started["status"] == "running"

@@ -14,8 +14,9 @@ from modelcheck.errors import SpecError
 from modelcheck.outputs import check_directory, check_file
 
 ROOT = Path(__file__).parents[1]
-#: A check of well over a minute: refusing a path after it would time out.
-LONG = ["raft", "-p", "fsync=always"]
+#: A check of many minutes (five-node Raft's proof): refusing a path after
+#: it would time out.
+LONG = ["raft", "-p", "nodes=5", "-p", "fsync=always"]
 #: Any existing file: the output path is refused before the trace is read.
 TRACE = Path(__file__)
 
