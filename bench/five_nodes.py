@@ -13,6 +13,9 @@ from the three-node traces, which the five-node ones extend):
   story (9) with two more brokers dropped from the ISR.
 - kafka 3.4 durability: an acknowledged offset reused at depth 14 (three
   brokers: 12), for the same reason.
+- kafka kip966: exhaustively durable and available at two epochs and one
+  record (its default bound, three epochs and two records, is out of reach
+  at five brokers).
 
 Searches use symmetry, pruning where the spec declares it, and
 ``--workers`` processes.  Exits 1 if a verdict or depth is not as expected.
@@ -37,6 +40,8 @@ CASES = {  # name: (spec, params, options, expected verdict, its depth at 3 and 
     "kafka 3.4": ("kafka", ["version=3.4"], Options(), "violation", (9, 11)),
     "kafka 3.4 durability": ("kafka", ["version=3.4"], Options(only=("durability",)),
                              "violation", (12, 14)),
+    "kafka kip966": ("kafka", ["version=kip966", "epochs=2"], Options(writes=1), "ok",
+                     (None, None)),
 }
 
 
