@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from modelcheck.errors import SpecError
+from modelcheck.goal_search import GoalSearch
 from modelcheck.load import load, shipped
 from modelcheck.model import Model
 from modelcheck.render import save, sequence_chart
@@ -129,31 +130,25 @@ def replay_committed(spec: str, example: Counterexample, path: Path) -> Report:
     if prop in invariants and invariants[prop](states[-1]):
         raise SpecError(f"gallery: {path}: the last step does not break {prop}")
     if prop in recoverables:
-        holds = recoverables[prop]
-        if _reaches(model, states[-1], holds):
+        recovers = _recovery(model, recoverables[prop])
+        if recovers(states[-1]):
             raise SpecError(f"gallery: {path}: {prop} can still be recovered after the last step")
         for number, state in enumerate(states[:-1], start=1):
-            if not _reaches(model, state, holds):
+            if not recovers(state):
                 raise SpecError(f"gallery: {path}: {prop} is already lost at step {number}")
     outcome = Outcome("violation", stats, prop, states)
     return Report(name, values, model, outcome, checked)
 
 
-def _reaches(model: Model, start: Hashable, holds: Callable[[Hashable], bool]) -> bool:
-    """Whether some state reachable from ``start`` (itself included) satisfies
-    ``holds``: breadth-first on the unreduced model, stopping at the first."""
-    seen, level = {start}, [start]
-    while level:
-        if any(holds(state) for state in level):
-            return True
-        deeper = []
-        for state in level:
-            for _label, nxt in model.successors(state):
-                if nxt not in seen:
-                    seen.add(nxt)
-                    deeper.append(nxt)
-        level = deeper
-    return False
+def _recovery(model: Model, holds: Callable[[Hashable], bool]) -> Callable[[Hashable], bool]:
+    """Whether some state reachable from a state (itself included) satisfies
+    ``holds``, on the unreduced model; searches share what they judged."""
+    def expand(state: Hashable) -> list[tuple[Hashable, Hashable]] | None:
+        after = [nxt for _label, nxt in model.successors(state)]
+        return None if any(map(holds, after)) else [(nxt, nxt) for nxt in after]
+
+    search = GoalSearch(expand)
+    return lambda state: holds(state) or bool(search.reaches(state, state))
 
 
 def stale_files(out: Path, replayed: Collection[str] = ()) -> list[str]:
