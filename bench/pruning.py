@@ -5,7 +5,9 @@
 Each case is searched with ``--prune`` and ``--no-prune`` (alternately,
 ``--repeat`` times each) in this process; the verdict, property, depth
 and trace length must agree, and the kept states, distinct states and
-wall time of each are printed with the ratios.  The five-node cases are
+wall time of each are printed with the ratios.  An availability case
+(``unreachable``) counts the normal search's states and times both
+searches, the normal one and the recovery runs.  The five-node cases are
 bounded by depth, so both searches cover the same levels.
 
 Figures: docs/design.md, "Stale messages".
@@ -21,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from modelcheck.run import Options, run  # noqa: E402
+from modelcheck.run import Options, run, verdicts  # noqa: E402
 
 CASES = {  # name: (spec, params, options)
     "raft 3 always": ("raft", ["fsync=always"], Options()),
@@ -31,14 +33,21 @@ CASES = {  # name: (spec, params, options)
                                     Options(max_depth=11)),
     "multi_paxos 3 never": ("multi_paxos", ["fsync=never"], Options()),
     "multi_paxos 3 always": ("multi_paxos", ["fsync=always"], Options()),
+    # Availability: the normal search and every recovery run, pruned.
+    "raft 3 always, available with 1 unreachable": ("raft", ["fsync=always"],
+                                                    Options(unreachable=1)),
+    "quorum_log 4 W=R=3, available with 1 unreachable": (
+        "quorum_log", ["nodes=4", "W=3", "R=3"], Options(unreachable=1)),
 }
 
 
 def measure(spec: str, params: list[str], options: Options) -> tuple[tuple, float, int, int]:
     started = time.perf_counter()
-    report = run(spec, params, options)
+    if options.unreachable is None:
+        o = run(spec, params, options).outcome
+    else:
+        o = verdicts(spec, params, options).availability.outcome
     seconds = time.perf_counter() - started
-    o = report.outcome
     # A complete search's depth differs (stale deliveries lengthen runs);
     # where a search stops, on a violation or a depth bound, it must not.
     depth = o.stats.depth if o.verdict != "ok" else None

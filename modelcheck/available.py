@@ -62,7 +62,7 @@ it.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from copy import copy
 from dataclasses import dataclass, field, replace
 from itertools import combinations
@@ -200,10 +200,16 @@ class _Normal(Model):
                 checked[PROPERTY] = self.in_order.holds
             return checked
         target = self.target
-        if not self.symmetry:
+        # The search judges states reduced, and the real path's last state
+        # again: its reduced form is the target's.
+        reduce = self.protocol.reduction(self.symmetry)
+        if reduce is None:
             return {PROPERTY: lambda s: s != target}
-        canonical = self.protocol.canonical
-        return {PROPERTY: lambda s: canonical(s)[0] != target}
+        return {PROPERTY: lambda s: reduce(s)[0] != target}
+
+    def reduction(self, symmetry: bool
+                  ) -> Callable[[GlobalState], tuple[GlobalState, int]] | None:
+        return self.protocol.reduction(symmetry)
 
     def symmetry_size(self) -> int:
         return self.protocol.symmetry_size()
@@ -262,6 +268,9 @@ class _Judge:
         self.relaxed = protocol.recovery()
         self.probe = protocol.writes + 1
         self.canonical = self.relaxed.canonical if symmetry else None
+        #: Stale messages change no recovery run's outcome: they are left out
+        #: of every recovery state, as out of the normal search's.
+        self.pruned = self.relaxed.pruner()
         self.recovery = recovery
         self.pairs: set[int] = set()
         # Its memos hold 64-bit fingerprints (hash) of states, not the states:
@@ -275,13 +284,13 @@ class _Judge:
         ``_FIRST``.  Only a pair's own steps are canonicalised (see
         ``_successors``)."""
         state, unreachable = _unmark(marked)
-        relaxed = self.relaxed
+        relaxed, pruned = self.relaxed, self.pruned
         canonical = self.canonical if marked is self._root else None
         relaxed.cut_off = unreachable
         for action, nxt in relaxed.successors(state):
             self.recovery.transitions += 1
             if allowed(action, unreachable):
-                nxt = _mark(nxt, unreachable)
+                nxt = _mark(pruned(nxt), unreachable)
                 yield (_FIRST.get(action.kind, len(_FIRST)),
                        canonical(nxt)[0] if canonical is not None else nxt)
 
@@ -320,6 +329,7 @@ class _Judge:
 
     def _stuck_cut(self, state: GlobalState,
                    budget: int | None) -> frozenset[str] | None | _Undecided:
+        state = self.pruned(state)
         for unreachable in self.cuts:
             pair = _mark(state, unreachable)
             if self.canonical is not None:
@@ -458,7 +468,7 @@ def check_availability(
     if outcome.verdict != "violation":  # a shortest path to it, in original names
         found = explore(_Normal(protocol, target=state, symmetry=symmetry), symmetry=symmetry)
         found.stats = outcome.stats
-    last = found.path[-1]
+    last = protocol.pruner()(found.path[-1])
     renamed = unreachable
     if last != state:  # the path reached another member of the orbit
         names = protocol.node_names

@@ -116,15 +116,13 @@ def build(spec: str, params: Sequence[str], options: Options) -> tuple[str, Mode
 
 
 def _pruning(options: Options) -> bool | None:
-    """Whether to prune stale messages: searches that judge states by
-    their successors (a deadlock, availability) see the network as it is."""
-    refused = next((flag for flag, used in (("--deadlock", options.deadlock),
-                                            ("--unreachable", options.unreachable is not None))
-                    if used), None)
-    if refused is None:
+    """Whether to prune stale messages.  A deadlock search sees the network
+    as it is: a state whose only steps deliver stale messages is no
+    deadlock.  Availability may prune: a stale message helps no recovery run."""
+    if not options.deadlock:
         return options.prune
     if options.prune:
-        raise SpecError(f"--prune cannot be combined with {refused}: a state whose only "
+        raise SpecError("--prune cannot be combined with --deadlock: a state whose only "
                         "steps deliver stale messages would look stuck")
     return False
 

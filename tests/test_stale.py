@@ -12,8 +12,9 @@ from hypothesis import strategies as st
 
 from modelcheck import explore
 from modelcheck.cli import main
-from modelcheck.run import Options, run
+from modelcheck.run import Options, run, verdicts
 from modelcheck.trace import label_path
+from tests.independent_availability import recovery_from
 from tests.test_storage import reachable
 
 SPEC = str(Path(__file__).with_name("stale_specs.py"))
@@ -157,6 +158,37 @@ def test_same_verdict_property_and_depth_with_and_without_pruning(spec, params, 
         assert not dict(without.model.invariants())[prop](path[-1])
 
 
+# Availability judges pruned states too: a stale message helps no recovery.
+# Same verdicts and stuck depth with and without pruning, on every shipped
+# spec with a rule, stuck and available.
+AVAILABILITY = [
+    ("raft", ["fsync=always", "terms=1"], {"writes": 1}),
+    ("multi_paxos", ["fsync=always"], {"writes": 1}),
+    ("multi_paxos", ["fsync=always", "nodes=2"], {"writes": 1}),
+]
+
+
+@pytest.mark.parametrize("spec, params, options", AVAILABILITY)
+def test_same_availability_with_and_without_pruning(spec, params, options):
+    with_pruning, without = (verdicts(spec, params, Options(unreachable=1, prune=prune, **options))
+                             for prune in (True, False))
+    assert with_pruning.safety.model.pruning and not without.safety.model.pruning
+    found = [(r.safety.outcome.verdict, r.availability.outcome.verdict,
+              len(r.availability.outcome.path), len(r.availability.unreachable))
+             for r in (with_pruning, without)]
+    assert found[0] == found[1]
+    assert (with_pruning.safety.outcome.stats.kept_states
+            < without.safety.outcome.stats.kept_states)
+    if with_pruning.availability.outcome.verdict == "violation":
+        # A real run of the unpruned model, whose last state an independent
+        # search finds stuck with the nodes named.
+        path, model = with_pruning.availability.outcome.path, without.safety.model
+        assert len(label_path(model, path)) == len(path)
+        _seen, recovered = recovery_from(
+            model, path[-1], frozenset(with_pruning.availability.unreachable))
+        assert not recovered
+
+
 def test_the_pruned_trace_keeps_stale_messages_in_flight():
     report = run("raft", ["fsync=log_async"], Options())
     model, last = report.model, report.outcome.path[-1]
@@ -227,9 +259,8 @@ def test_a_property_may_not_read_the_network_while_pruning():
 
 @pytest.mark.parametrize("args, needle", [
     (["raft", "--prune", "--deadlock"], "--prune cannot be combined with --deadlock"),
-    (["raft", "--prune", "--unreachable", "1"], "--prune cannot be combined with --unreachable"),
     (["two_phase", "--prune"], "apply to actor specs"),
-    (["quorum_log", "--prune"], "nothing to prune"),
+    (["primary_backup", "--prune"], "nothing to prune"),
     (["chain", "--verify-pruning"], "nothing to verify"),
 ])
 def test_pruning_refused_where_it_cannot_apply(args, needle):
@@ -241,7 +272,7 @@ def test_pruning_refused_where_it_cannot_apply(args, needle):
 def test_pruning_is_off_by_default_with_deadlock_and_on_otherwise():
     assert not run("raft", ["nodes=2"], Options(deadlock=True, writes=0)).model.pruning
     assert run("raft", ["nodes=2"], Options(writes=0)).model.pruning
-    assert not run("quorum_log", [], Options(writes=0, faults="")).model.pruning
+    assert not run("primary_backup", [], Options(writes=0, faults="")).model.pruning
 
 
 def test_the_report_says_its_counts_are_of_the_pruned_model():

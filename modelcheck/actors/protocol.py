@@ -64,6 +64,10 @@ Taker = Callable[[], "tuple[Action, GlobalState] | None"]
 Candidate = tuple["Action", Taker]
 
 
+def _unchanged(state: GlobalState) -> GlobalState:
+    return state
+
+
 def _given(label: Action, state: GlobalState) -> tuple[Action, GlobalState]:
     return label, state
 
@@ -609,11 +613,16 @@ class Protocol(Model):
         """Symmetry's canonical form, after pruning stale messages if on."""
         if not self.pruning:
             return super().reduction(symmetry)
-        prune = StaleMessages(self).prune
+        prune = self.pruner()
         if symmetry:
             canonical = self.canonical
             return lambda s: canonical(prune(s))
         return lambda s: (prune(s), 1)
+
+    def pruner(self) -> Callable[[GlobalState], GlobalState]:
+        """Takes a state's stale messages out while pruning is on, else
+        leaves it as it is (a new memo of verdicts per call)."""
+        return StaleMessages(self).prune if self.pruning else _unchanged
 
     # --- durability ----------------------------------------------------------
 
