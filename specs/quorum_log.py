@@ -97,6 +97,35 @@ class Replica(Node):
         if self.protocol.rejoin != "immediate":
             self.recovering_since = self.term
 
+    def ignores(self, msg) -> bool:
+        """Every message carries a term, and terms only grow but for a power
+        loss, which takes a node back no further than the lowest term its
+        disk may hold: ``floor``.  Below it a message changes nothing (the
+        handlers below) but an ``Append``, which is answered with ``Newer``.
+        A ``Newer`` not above ``floor`` changes nothing either.
+
+        In ``floor`` itself a vote counts only for the term's candidate and
+        an acknowledgement only for its leader, and no node becomes either
+        again in a term its disk holds (campaigning takes a new term).  A
+        vote request is refused for good once every vote the disk may hold
+        is for another node of that term (not under ``never``, where the
+        vote may be lost while the term survives)."""
+        floor = min(self.survivors("term"))
+        if msg.kind == "Newer":
+            return msg.term <= floor
+        if msg.term != floor:
+            return msg.term < floor and msg.kind != "Append"
+        match msg.kind:
+            case "Vote":
+                return (self.role, self.term) != ("candidate", floor)
+            case "Appended":
+                return (self.role, self.term) != ("leader", floor)
+            case "RequestVote":
+                return self.protocol.fsync != "never" and all(
+                    vote not in (None, msg.src) for vote in self.survivors("voted_for"))
+            case _:
+                return False
+
     # --- elections -----------------------------------------------------------------
 
     @timeout
@@ -154,8 +183,10 @@ class Replica(Node):
         self.observe_term(msg.term)
         if msg.term < self.term:
             # Tell a deposed leader the newer term: it has no other way to
-            # learn it if the nodes of that term are unreachable.
-            self.send(msg.src, "Appended", term=self.term, length=len(msg.entries))
+            # learn it if the nodes of that term are unreachable.  Not as an
+            # Appended of the newer term: should the deposed leader lead that
+            # term later, it would count this refusal as holding its log.
+            self.send(msg.src, "Newer", term=self.term)
             return
         self.role, self.votes = "follower", frozenset()
         catching_up = self.recovering_since is not None and msg.term > self.recovering_since
@@ -178,6 +209,10 @@ class Replica(Node):
         if self.role == "leader" and msg.term == self.term and msg.length == len(self.log):
             self.holders |= {msg.src}
             self.advance_commit()
+
+    @on("Newer")
+    def on_newer(self, msg) -> None:
+        self.observe_term(msg.term)
 
     def advance_commit(self) -> None:
         """Commit the whole log once W nodes hold it and its last entry is of

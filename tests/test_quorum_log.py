@@ -2,7 +2,7 @@
 
 import pytest
 
-from modelcheck.actors import Protocol
+from modelcheck.actors import Protocol, World
 from modelcheck.available import _Normal
 from modelcheck.errors import SpecError
 from modelcheck import explore
@@ -113,3 +113,48 @@ def test_a_node_that_cannot_vouch_for_its_log_leaves_two_of_three_stuck(rejoin):
     seen, recovered = recovery_from(protocol, lost, frozenset({"B"}))
     assert not recovered
     assert len(seen) > 1  # C did campaign: it just cannot win
+
+
+def _take(protocol: Protocol, state, kind: str, node: str | None = None,
+          message: str | None = None, sender: str | None = None, term: int | None = None):
+    """The state after the one enabled step that matches (a message's kind,
+    sender and term)."""
+    steps = [nxt for action, nxt in protocol.successors(state)
+             if action.kind == kind and action.node == node
+             and (message is None or (action.message.kind, action.message.src,
+                                      action.message.term) == (message, sender, term))]
+    assert len(steps) == 1, f"{len(steps)} steps {kind} {node} {message} from {sender}"
+    return steps[0]
+
+
+def test_a_refused_append_is_never_counted_as_holding_the_log():
+    # A leads term 1 and writes 1, acknowledged with B.  A loses power and
+    # its unsynced entry, campaigns in term 2, and C votes for it; C then
+    # gets A's term-1 Append, which it refuses, telling A of term 2.  A,
+    # now leader of term 2, writes 2: its log is one entry long again, as
+    # was the Append C refused.  The refusal must not count C as holding
+    # write 2 (with W=2 that would acknowledge it with one copy).
+    _, protocol, _ = build("quorum_log", ["fsync=log_async"],
+                           Options(faults="power_loss=1", writes=2))
+    s = next(protocol.initial_states())
+    for step in [("timeout", "A"), ("deliver", "B", "RequestVote", "A", 1),
+                 ("deliver", "A", "Vote", "B", 1), ("write", "A"),
+                 ("deliver", "B", "Append", "A", 1), ("deliver", "A", "Appended", "B", 1)]:
+        s = _take(protocol, s, *step)
+    assert {value for value, _ in s[3][1]} == {1}
+    s = next(nxt for action, nxt in protocol.successors(s)
+             if action.kind == "power_loss" and action.node == "A"
+             and not World(protocol, nxt).nodes["A"].log)
+    for step in [("timeout", "A"), ("deliver", "C", "RequestVote", "A", 2),
+                 ("deliver", "C", "Append", "A", 1), ("deliver", "A", "Vote", "C", 2),
+                 ("write", "A")]:
+        s = _take(protocol, s, *step)
+    a = World(protocol, s).nodes["A"]
+    assert (a.role, a.term, len(a.log)) == ("leader", 2, 1)
+    replies = [m for m in s[1] if (m.src, m.dst) == ("C", "A") and m.term == 2]
+    assert replies, "C's answer to the term-1 Append is in flight"
+    for action, after in protocol.successors(s):
+        if action.kind != "deliver" or action.message not in replies:
+            continue  # (a reply that changes nothing is no step at all)
+        assert {value for value, _ in after[3][1]} == {1}
+        assert "C" not in World(protocol, after).nodes["A"].holders

@@ -95,6 +95,29 @@ def paxos_stale(message, receiver):
     return receiver.volatile("role") == "follower" or promises[-1][0] != floor
 
 
+def quorum_log_stale(fsync):
+    """quorum_log's rule: below the fsynced floor of terms anything but an
+    Append (which is answered); a Newer not above it; at the floor, a vote
+    or an acknowledgement to a node no longer candidate or leader of that
+    term, and (where votes are fsynced with their terms) a request for a
+    vote the receiver's disk has given to another."""
+    def stale(message, receiver):
+        floor, term = min(receiver.file("term")), receiver.file("term")[-1]
+        role = receiver.volatile("role")
+        if message.kind == "Newer":
+            return message.term <= floor
+        if message.term != floor:
+            return message.term < floor and message.kind != "Append"
+        if message.kind == "Vote":
+            return (role, term) != ("candidate", floor)
+        if message.kind == "Appended":
+            return (role, term) != ("leader", floor)
+        return (message.kind == "RequestVote" and fsync != "never"
+                and None not in receiver.file("voted_for")
+                and message.src not in receiver.file("voted_for"))
+    return stale
+
+
 @pytest.mark.parametrize("spec, params, writes, stale", [
     (SPEC, [], None, below_floor("epoch", "epoch")),
     (SPEC, ["fsync=False", "nodes=2"], None, below_floor("epoch", "epoch")),
@@ -104,6 +127,10 @@ def paxos_stale(message, receiver):
     ("raft", ["nodes=2", "rejoin=abstain"], 1, raft_stale("log_async")),
     ("multi_paxos", ["nodes=2"], 1, paxos_stale),
     ("multi_paxos", ["nodes=2", "fsync=never", "rejoin=pml"], 1, paxos_stale),
+    ("quorum_log", ["nodes=2"], 1, quorum_log_stale("log_async")),
+    ("quorum_log", ["nodes=2", "fsync=always"], 1, quorum_log_stale("always")),
+    ("quorum_log", ["nodes=2", "W=1", "R=1", "rejoin=detect"], 1, quorum_log_stale("log_async")),
+    ("quorum_log", ["nodes=2", "W=1", "fsync=never"], 1, quorum_log_stale("never")),
 ])
 def test_pruned_search_reaches_exactly_the_images_of_the_unpruned_states(
         spec, params, writes, stale):
@@ -165,6 +192,9 @@ AVAILABILITY = [
     ("raft", ["fsync=always", "terms=1"], {"writes": 1}),
     ("multi_paxos", ["fsync=always"], {"writes": 1}),
     ("multi_paxos", ["fsync=always", "nodes=2"], {"writes": 1}),
+    ("quorum_log", ["fsync=log_async", "rejoin=detect"], {"faults": "power_loss=1"}),
+    ("quorum_log", ["terms=1", "fsync=always", "W=2"], {"faults": "none"}),
+    ("quorum_log", ["terms=1", "fsync=always", "W=3"], {"faults": "none"}),
 ]
 
 
@@ -222,6 +252,15 @@ def invoke(*args):
 def test_verify_pruning_passes_on_raft(params):
     result = invoke("check", "raft", "-p", "nodes=2", "--writes", "1", *params,
                     "--verify-pruning")
+    assert result.exit_code == 0, result.output
+    assert "pruning verified" in result.output
+
+
+@pytest.mark.parametrize("params", [
+    [], ["-p", "fsync=always"], ["-p", "rejoin=detect"], ["-p", "W=1", "-p", "fsync=never"],
+])
+def test_verify_pruning_passes_on_quorum_log(params):
+    result = invoke("check", "quorum_log", "-p", "nodes=2", *params, "--verify-pruning")
     assert result.exit_code == 0, result.output
     assert "pruning verified" in result.output
 
