@@ -55,7 +55,8 @@ def _memory_size(ctx: click.Context, param: click.Parameter, value: str | None) 
     try:
         return None if value is None else parse_size(value)
     except SpecError as exc:
-        raise click.BadParameter(str(exc)) from exc
+        # click names the option already.
+        raise click.BadParameter(str(exc).removeprefix("--memory ")) from exc
 
 
 def _field_list(ctx: click.Context, param: click.Parameter,
@@ -162,8 +163,8 @@ def main() -> None:
 @click.option("--reads", type=click.IntRange(min=0), metavar="K", help=READS_HELP)
 @click.option(
     "--faults", metavar="KIND=N,...",
-    help="Actor specs: fault budget, e.g. power_loss=1,crash=1,partition=2,drop=0,"
-    "duplicate=0. Kinds not named get 0. Default: the spec's.",
+    help="Actor specs: fault budget, e.g. power_loss=1,crash=1 (kinds: power_loss, crash, "
+    "partition, drop, duplicate, stop). Kinds not named get 0. Default: the spec's.",
 )
 @click.option(
     "--minimize", type=click.Choice(["steps", "faults"]), default="steps", show_default=True,
@@ -199,7 +200,8 @@ def main() -> None:
     "--prune/--no-prune", default=None,
     help="Actor specs: remove from the network the messages their receiver ignores for "
     "good (the spec's `ignores`). Default: on where the spec says which messages a node "
-    "ignores, off with --deadlock and --unreachable.",
+    "ignores, off with --deadlock (availability with --unreachable prunes too: a stale "
+    "message helps no recovery run).",
 )
 @click.option(
     "--verify-pruning", is_flag=True,
@@ -282,6 +284,10 @@ def check(
     options = Options(writes, faults, minimize, max_depth, max_states, time_limit, deadlock,
                       symmetry, only, store, memory, checkpoint, checkpoint_every, workers,
                       backend, address, unreachable, ghosts, reads, prune)
+    verifying = [flag for flag, on in (("--verify-symmetry", verify_symmetry),
+                                       ("--verify-pruning", verify_pruning)) if on]
+    if verifying and as_json:
+        _fail(SpecError(f"{verifying[0]} prints a text verdict: drop --json"), debug)
     if verify_symmetry:
         _verify_symmetry(spec, params, options, debug)
     if verify_pruning:
@@ -512,6 +518,9 @@ def gallery(out: Path, check_only: bool) -> None:
     """Regenerate the counterexamples of every violating shipped variant."""
     try:
         if check_only:
+            if not out.is_dir():
+                raise SpecError(f"--out {out}: no such directory, so nothing to check "
+                                "(drop --check to write the gallery there)")
             stale = stale_files(out)
             for name in stale:
                 click.echo(f"stale: {out / name}")
@@ -661,7 +670,7 @@ DEFAULT_FRONTIER_CACHE = Path(".modelcheck-cache/frontier")
 @click.option("--cell-time", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
               help="Per cell: start no search after SECONDS; designs left are shown as not "
                    "searched (the cell is undecided unless a witness was found).")
-@click.option("--jobs", type=click.IntRange(min=1), default=2, show_default=True,
+@click.option("--jobs", type=click.IntRange(min=1), default=2, show_default=True, metavar="N",
               help="Searches run in parallel processes.")
 @click.option("--cache", "cache_dir", type=click.Path(file_okay=False, path_type=Path),
               default=DEFAULT_FRONTIER_CACHE, show_default=True,

@@ -74,6 +74,7 @@ class Spec:
     def resolve(self, assignments: list[str]) -> dict[str, Any]:
         """Defaults overridden by ``NAME=VALUE`` assignments, parsed and checked."""
         values = {name: p.default for name, p in self.parameters.items()}
+        given: dict[str, str] = {}
         for assignment in assignments:
             name, eq, text = assignment.partition("=")
             name = name.strip()
@@ -84,6 +85,10 @@ class Spec:
                 raise SpecError(
                     f"{self.name} has no parameter {name!r} (its parameters: {known})"
                 )
+            if name in given and given[name] != assignment:
+                raise SpecError(f"parameter {name} given twice ({given[name]!r} and "
+                                f"{assignment!r}): give it once")
+            given[name] = assignment
             values[name] = self.parameters[name].parse(text.strip())
         return values
 
@@ -159,7 +164,8 @@ def _model_class(module: Any, path: Path) -> type[Model]:
         and not inspect.isabstract(value)
     ]
     if not found:
-        raise SpecError(f"{path} defines no model: expected a subclass of modelcheck.Model")
+        raise SpecError(f"{path} defines no model: expected a subclass of "
+                        "modelcheck.actors.Protocol (an actor spec) or of modelcheck.Model")
     if len(found) > 1:
         names = ", ".join(c.__name__ for c in found)
         raise SpecError(f"{path} defines several models ({names}); keep one per file")

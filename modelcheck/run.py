@@ -217,6 +217,9 @@ class VerdictPair:
 
     safety: Report | None
     availability: AvailabilityReport
+    #: Whether availability started from the safety search's states: its
+    #: figures then include that search's states and seconds.
+    shared_search: bool = False
 
     @property
     def exit_code(self) -> int:
@@ -284,4 +287,4 @@ def verdicts(
             searched = outcome, expanded
     availability = availability_report(
         name, {**values, "unreachable": u}, model, u, **limits, searched=searched)
-    return VerdictPair(safety, availability)
+    return VerdictPair(safety, availability, shared_search=searched is not None)

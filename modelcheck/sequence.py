@@ -69,7 +69,8 @@ def check_fields(fields: Sequence[str], state: dict[str, Any], flat: bool) -> No
     unknown = [f for f in fields if f not in valid]
     if unknown:
         raise SpecError(
-            f"--fields: unknown field {', '.join(map(repr, unknown))}; "
+            f"--fields: unknown field{'s' if len(unknown) > 1 else ''} "
+            f"{', '.join(map(repr, unknown))}; "
             f"the fields are: {', '.join(valid)}"
         )
 

@@ -159,8 +159,10 @@ def _judge_pair(spec: str, params: list[str], options: Options, row: Row) -> Row
         row.safety = _verdict(pair.safety)
     row.available = _verdict(pair.availability)
     row.reports.extend(reports)
-    row.kept_states = sum(r.outcome.stats.kept_states for r in reports)
-    row.seconds = sum(r.outcome.stats.seconds for r in reports)
+    # Availability reusing the safety search counts its states and time already.
+    counted = [pair.availability] if pair.shared_search else reports
+    row.kept_states = sum(r.outcome.stats.kept_states for r in counted)
+    row.seconds = sum(r.outcome.stats.seconds for r in counted)
     return row
 
 

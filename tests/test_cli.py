@@ -60,6 +60,11 @@ def test_unknown_parameter():
     assert_clean_error(run("check", "two_phase", "-p", "rms=3"), "no parameter 'rms'", "n, bug")
 
 
+def test_parameter_given_twice_with_different_values():
+    assert_clean_error(run("check", "two_phase", "-p", "n=2", "-p", "n=4"),
+                       "parameter n given twice", "'n=2' and 'n=4'")
+
+
 def test_wrong_type_and_bad_choice():
     assert_clean_error(run("check", "two_phase", "-p", "n=three"), "not an integer")
     assert_clean_error(run("check", "two_phase", "-p", "bug=maybe"), "not one of")
@@ -148,3 +153,17 @@ def test_only_checks_named_properties(tmp_path):
     alone = json.loads(run("check", spec, "--json", "--only", "below_five").output)
     assert alone["property"] == "below_five" and len(alone["trace"]) == 6
     assert_clean_error(run("check", spec, "--only", "nope"), "no property 'nope'", "below_five")
+
+
+@pytest.mark.parametrize("verify", ["--verify-symmetry", "--verify-pruning"])
+def test_verifying_refuses_json_rather_than_printing_text(verify):
+    result = run("check", "raft", verify, "--json")
+    assert result.exit_code == 2
+    assert f"{verify} prints a text verdict: drop --json" in result.output
+    assert result.stdout == ""
+
+
+def test_memory_size_error_names_the_option_once():
+    result = run("check", "raft", "--memory", "4XB")
+    assert result.exit_code == 2
+    assert result.output.count("--memory") == 1 and "'4XB'" in result.output

@@ -110,7 +110,7 @@ def test_memory_limit_on_the_command_line():
 
 
 @pytest.mark.parametrize("args, message", [
-    (["two_phase", "--memory", "lots"], "--memory 'lots'"),
+    (["two_phase", "--memory", "lots"], "'--memory': 'lots'"),
     (["kafka", "--store", "fingerprint", "--checkpoint", "/nonexistent/ck"],
      "--checkpoint cannot save the state graph"),
 ])

@@ -121,3 +121,10 @@ def test_relative_file_in_the_current_directory(tmp_path, monkeypatch):
     check_file(Path("chart.svg"), "--diagram")
     with pytest.raises(SpecError, match="--diagram nowhere/chart.svg: the directory nowhere"):
         check_file(Path("nowhere/chart.svg"), "--diagram")
+
+
+def test_gallery_check_of_a_missing_directory_is_refused_before_any_search(tmp_path):
+    target = tmp_path / "none"
+    refused(["gallery", "--out", str(target), "--check"], "--out", str(target),
+            "no such directory")
+    assert list(tmp_path.iterdir()) == []

@@ -114,6 +114,9 @@ def test_unreachable_judges_availability_per_row():
             assert (judged.verdict, judged.property, judged.steps) == (
                 report.outcome.verdict, report.outcome.property, len(report.outcome.path))
         assert row.recovery.verdict == ""
+        if pair.safety.outcome.verdict == "ok":
+            # One normal search judged both halves: its states count once.
+            assert row.kept_states == pair.safety.outcome.stats.kept_states
 
 
 def test_unreachable_rows_in_the_table():
