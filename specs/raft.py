@@ -29,9 +29,8 @@ What reaches stable storage when, by parameter ``fsync``:
     commit with a majority of followers that excludes itself.  Followers,
     and every term and vote, fsync before replying, as under ``always``.
     So an acknowledged entry is on the disk of a majority (checked
-    exhaustively with ``terms=1``; with two terms, no loss within 14 steps,
-    where counting the leader's unsynced entry loses one: see
-    tests/test_raft_variants.py).
+    exhaustively with two terms; counting the leader's unsynced entry
+    breaks it in six steps: see tests/test_raft_variants.py).
 
 ``rejoin`` (under ``log_async`` or ``never``): ``immediate`` (Figure 2:
 carry on after a restart); ``abstain``: a restarted server neither stands,
@@ -39,8 +38,8 @@ votes nor acknowledges entries until a leader of a later term than its own
 at the restart has sent it its log (a successful AppendEntries), as in
 Viewstamped Replication's recovery and ``quorum_log``'s ``rejoin=abstain``.
 That closes the loss below under one power loss (no leader lacks an
-acknowledged write within 12 steps, where Figure 2's rejoin elects one in
-11; a bounded check), and with one server
+acknowledged write in any reachable state, where Figure 2's rejoin elects
+one in 11 steps), and with one server
 unreachable for good it is the seed's impossibility at n=1: a server that
 lost power (or might have) abstains, the other cannot be elected without
 its vote, and no write is acknowledged again (``check --unreachable 1``).
