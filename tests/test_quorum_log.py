@@ -158,3 +158,36 @@ def test_a_refused_append_is_never_counted_as_holding_the_log():
             continue  # (a reply that changes nothing is no step at all)
         assert {value for value, _ in after[3][1]} == {1}
         assert "C" not in World(protocol, after).nodes["A"].holders
+
+
+def test_detect_loses_the_second_write_the_one_write_bound_cannot_show():
+    # A leads term 1; write 1 is acknowledged with C.  C campaigns for term
+    # 2 (its RequestVote stays in flight) while A writes 2, acknowledged
+    # with B.  B loses power and its whole unsynced log.  Under detect B
+    # votes only for a log strictly more up-to-date than its own, and C's
+    # [1] beats B's empty log: C leads term 2 without write 2.  What B
+    # lost was longer than the log it let win.
+    _, protocol, _ = build("quorum_log", ["rejoin=detect"],
+                           Options(faults="power_loss=1", writes=2))
+    s = next(protocol.initial_states())
+    for step in [("timeout", "A"), ("deliver", "C", "RequestVote", "A", 1),
+                 ("deliver", "A", "Vote", "C", 1), ("write", "A"),
+                 ("deliver", "C", "Append", "A", 1), ("deliver", "A", "Appended", "C", 1),
+                 ("timeout", "C"), ("write", "A")]:
+        s = _take(protocol, s, *step)
+    s = next(nxt for action, nxt in protocol.successors(s)
+             if action.kind == "deliver" and action.node == "B"
+             and action.message.kind == "Append" and len(action.message.entries) == 2)
+    s = _take(protocol, s, "deliver", "A", "Appended", "B", 1)
+    assert {value for value, _ in s[3][1]} == {1, 2}
+    s = next(nxt for action, nxt in protocol.successors(s)
+             if action.kind == "power_loss" and action.node == "B"
+             and not World(protocol, nxt).nodes["B"].log)
+    for step in [("deliver", "B", "RequestVote", "C", 2), ("deliver", "C", "Vote", "B", 2)]:
+        s = _take(protocol, s, *step)
+    c = World(protocol, s).nodes["C"]
+    assert (c.role, c.term, [e.value for e in c.log]) == ("leader", 2, [1])
+    assert not protocol.invariants()["leader_completeness"](s)
+    # The search finds it (or a shorter loss) with two writes, not with one.
+    assert check("rejoin=detect", faults="power_loss=1", writes=2).verdict == "violation"
+    assert check("rejoin=detect", faults="power_loss=1", writes=1).verdict == "ok"
