@@ -14,6 +14,9 @@ version, in the same run.
 - kip966-stuck: the gallery's search, which also finds no invariant broken
   anywhere (the test suite replays the committed trace and checks that the
   property is lost at its last state and not before).
+- paxos-pml: Multi-Paxos with fsync=never and Paxos Made Live's rejoin is
+  durable with two ballots (the test suite: one ballot, and the runs that
+  break each part of the rejoin rule with two, walked step by step).
 - raft-partitions: allowing a partition besides the power loss does not
   shorten Raft log_async's loss, since partitions only delay messages (the
   test suite checks that on every state at small bounds, in
@@ -101,6 +104,9 @@ CASES = {
                                     ("raft", ["fsync=always"], 1), "ok"),
     "kip966": lambda: compared(("kafka", ["version=kip966"], None),
                                ("kafka", ["version=kip966", "epochs=2"], 1), "ok"),
+    "paxos-pml": lambda: compared(("multi_paxos", ["fsync=never", "rejoin=pml"], None),
+                                  ("multi_paxos", ["fsync=never", "rejoin=pml", "ballots=1"],
+                                   None), "ok"),
     "raft-partitions": raft_partitions,
     "kip966-stuck": lambda: reprinted("kafka", "kip966-stuck")[0],
 }

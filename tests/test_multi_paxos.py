@@ -70,7 +70,7 @@ class NotesRejoining(multi_paxos.Replica):
     rejoined = Volatile(False)
 
     def on_chosen(self, msg) -> None:
-        waiting = isinstance(self.rejoining, int)
+        waiting = self.rejoining is not None
         super().on_chosen(msg)
         if waiting and self.rejoining is None:
             self.rejoined = True
@@ -95,7 +95,7 @@ class RejoinsOnCatchUp(multi_paxos.Replica):
 
     def on_catch_up(self, msg) -> None:
         super().on_catch_up(msg)
-        if isinstance(self.rejoining, int):
+        if isinstance(self.rejoining, frozenset):
             self.rejoining = None
 
 
@@ -106,6 +106,121 @@ def test_rejoining_before_a_complete_instance_loses_a_write():
     result = explore(model("fsync=never", "rejoin=pml", "ballots=1", node=RejoinsOnCatchUp),
                      symmetry=True)
     assert (result.verdict, result.property) == ("violation", "durability")
+
+
+class RejoinsOnAnyLeadersChoice(multi_paxos.Replica):
+    """Mutant: votes again on a slot at or after a leader's next slot being
+    chosen, by whichever leader chose it."""
+
+    def on_chosen(self, msg) -> None:
+        if isinstance(self.rejoining, frozenset):
+            self.rejoining = frozenset((msg.src, first) for _, first in self.rejoining)
+        super().on_chosen(msg)
+
+
+def _take(protocol: Protocol, state, kind: str, node: str, message: str | None = None,
+          sender: str | None = None, slot: int | None = None):
+    """The state after the one enabled step that matches."""
+    steps = [nxt for action, nxt in protocol.successors(state)
+             if action.kind == kind and action.node == node
+             and (message is None or (action.message.kind, action.message.src)
+                  == (message, sender))
+             and (slot is None or action.message.slot == slot)]
+    assert len(steps) == 1, f"{len(steps)} steps {kind} {node} {message} from {sender}"
+    return steps[0]
+
+
+def _c_forgets_all(protocol: Protocol, steps: list[tuple]):
+    """The state after ``steps`` and a power loss that takes C's promise and
+    every acceptance back."""
+    s = next(protocol.initial_states())
+    for step in steps:
+        s = _take(protocol, s, *step)
+    return next(nxt for action, nxt in protocol.successors(s)
+                if action.kind == "power_loss" and action.node == "C"
+                and not protocol.inspect("C", nxt[0][2]).instances
+                and protocol.inspect("C", nxt[0][2]).promised.round == 0)
+
+
+@pytest.mark.parametrize("replica, lost", [(multi_paxos.Replica, False),
+                                           (RejoinsOnAnyLeadersChoice, True)])
+def test_a_slot_chosen_by_another_leader_does_not_let_a_replica_rejoin(replica, lost):
+    # Two leaders: A of round 1, which never hears of round 2, and B of
+    # round 2 with C's promise.  B puts write 1 in slot 1 and C accepts it,
+    # then loses power and forgets both.  C asks to rejoin; A answers that
+    # its next slot is 1.  C's Accepted, sent before the power loss, reaches
+    # B: write 1 is chosen and acknowledged, and B tells C.  That slot is at
+    # A's next slot, but B started it before C restarted: C must not vote
+    # on it.  If C does, A puts write 2 in slot 1 and C, whose promise of
+    # round 2 is gone, accepts round 1: write 2 is acknowledged at slot 1 too.
+    protocol = model("fsync=never", "rejoin=pml", "ballots=2", node=replica)
+    s = _c_forgets_all(protocol, [
+        ("timeout", "A"), ("deliver", "B", "Prepare", "A"), ("deliver", "A", "Promise", "B"),
+        ("timeout", "B"), ("deliver", "C", "Prepare", "B"), ("deliver", "B", "Promise", "C"),
+        ("write", "B"), ("deliver", "C", "Accept", "B")])
+    for step in [("timeout", "C"), ("deliver", "A", "Recovering", "C"),
+                 ("deliver", "B", "Recovering", "C"), ("deliver", "B", "Accepted", "C"),
+                 ("deliver", "C", "CatchUp", "A"), ("deliver", "C", "Chosen", "B")]:
+        s = _take(protocol, s, *step)
+    assert {value for value, _ in s[3][1]} == {1}
+    assert (protocol.inspect("C", s[0][2]).rejoining is None) == lost
+    s = _take(protocol, s, "write", "A")
+    accepted = [nxt for action, nxt in protocol.successors(s)
+                if action.kind == "deliver" and action.node == "C"
+                and action.message.kind == "Accept" and action.message.src == "A"
+                and any(m.kind == "Accepted" and m.src == "C" for m in nxt[1])]
+    assert len(accepted) == lost  # a replica not yet voting takes no step there
+    for s in accepted:
+        s = _take(protocol, s, "deliver", "A", "Accepted", "C")
+        assert {value for value, _ in s[3][1]} == {1, 2}
+        assert protocol.invariants()["durability"](s) is False
+
+
+class RejoinsWithAGap(multi_paxos.Replica):
+    """Mutant: votes again once an instance started after its restart is
+    complete, without waiting to know the slots below it."""
+
+    def rejoin_if_caught_up(self) -> None:
+        if isinstance(self.rejoining, int):
+            self.rejoining = None
+
+
+@pytest.mark.parametrize("replica, lost", [(multi_paxos.Replica, False),
+                                           (RejoinsWithAGap, True)])
+def test_a_replica_rejoins_only_once_it_knows_every_slot_below_the_complete_one(
+        replica, lost):
+    # A leads round 1 with B's promise; write 1 goes to slot 1 and C
+    # accepts it, then loses power.  A catches C up before slot 1 is
+    # chosen (next slot 2); C's Accepted, sent before the power loss, then
+    # gets slot 1 chosen with C's forgotten acceptance.  Write 2 is chosen
+    # in slot 2 by A and B, and C hears of slot 2 before slot 1.  Voting
+    # again then, C would promise B's round 2 knowing nothing of slot 1,
+    # and B, which never saw slot 1's Accept, fills it with a no-op.
+    protocol = model("fsync=never", "rejoin=pml", "ballots=2", node=replica)
+    s = _c_forgets_all(protocol, [
+        ("timeout", "A"), ("deliver", "B", "Prepare", "A"), ("deliver", "A", "Promise", "B"),
+        ("write", "A"), ("deliver", "C", "Accept", "A")])
+    for step in [("timeout", "C"), ("deliver", "A", "Recovering", "C"),
+                 ("deliver", "A", "Accepted", "C"), ("deliver", "C", "CatchUp", "A"),
+                 ("write", "A"), ("deliver", "B", "Accept", "A", 2),
+                 ("deliver", "A", "Accepted", "B", 2), ("deliver", "C", "Chosen", "A", 2)]:
+        s = _take(protocol, s, *step)
+    assert {value for value, _ in s[3][1]} == {1, 2}
+    c = protocol.inspect("C", s[0][2])
+    assert c.rejoining == (None if lost else 2)
+    if not lost:  # slot 1's Chosen, on its way, fills the gap
+        caught_up = _take(protocol, s, "deliver", "C", "Chosen", "A", 1)
+        assert protocol.inspect("C", caught_up[0][2]).rejoining is None
+    s = _take(protocol, s, "timeout", "B")
+    promised = [nxt for action, nxt in protocol.successors(s)
+                if action.kind == "deliver" and action.node == "C"
+                and (action.message.kind, action.message.src) == ("Prepare", "B")]
+    assert len(promised) == lost  # a replica not yet voting takes no step there
+    for s in promised:
+        for step in [("deliver", "B", "Promise", "C"), ("deliver", "C", "Accept", "B", 1),
+                     ("deliver", "B", "Accepted", "C", 1)]:
+            s = _take(protocol, s, *step)
+        assert protocol.invariants()["durability"](s) is False
 
 
 def test_pml_with_fsync_always_is_refused():
