@@ -644,8 +644,8 @@ def sweep_command(
     else:
         swept = [name for name, choices in values.items() if len(choices) > 1]
         fixed = [f"{name}={choices[0]}" for name, choices in values.items() if len(choices) == 1]
-        if fixed and not markdown:
-            click.echo(f"{spec} with {', '.join(fixed)}")
+        if fixed:  # in Markdown, a paragraph before the table
+            click.echo(f"{spec} with {', '.join(fixed)}" + ("\n" if markdown else ""))
         click.echo(table(rows, swept, markdown))
     sys.exit(EXIT_INCOMPLETE if interrupted(rows) else EXIT_OK)
 

@@ -118,7 +118,11 @@ class Report:
             counts += f", {s.seconds:.2f} s, {s.states_per_second:,.0f} states/s"
         lines.append(counts)
         if o.checkpoint is not None and o.verdict == "incomplete":
-            lines.append(f"checkpoint saved: `modelcheck resume {o.checkpoint}` carries on")
+            if o.limit in _LIMITS:  # the same limit would stop it again at once
+                lines.append(f"checkpoint saved: `modelcheck resume {o.checkpoint} "
+                             f"--{o.limit} ...` carries on, given a larger limit")
+            else:
+                lines.append(f"checkpoint saved: `modelcheck resume {o.checkpoint}` carries on")
         if o.store == "fingerprint":
             lines.append(
                 f"fingerprints: {s.kept_states:,} kept, probability that a collision hid a "

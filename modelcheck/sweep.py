@@ -181,7 +181,7 @@ def table(rows: list[Row], swept: list[str], markdown: bool = False) -> str:
     for row in rows:
         cells = [row.params[name] for name in swept]
         if faults:
-            cells.append(row.faults or "(spec default)")
+            cells.append(row.faults or ("—" if row.invalid is not None else "(spec default)"))
         if row.invalid is not None:
             cells += ["invalid (below)", "", "", ""]
         elif not row.started:

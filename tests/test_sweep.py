@@ -82,6 +82,15 @@ def test_bad_sweeps_exit_2(ladder, args, needle):
     assert "Traceback" not in result.output
 
 
+@pytest.mark.parametrize("markdown", [[], ["--markdown"]])
+def test_parameters_every_row_shares_are_named_above_the_table(markdown):
+    result = CliRunner().invoke(main, ["sweep", "primary_backup", "-p", "fsync=false,true",
+                                       "-p", "epochs=1", "--faults", "none", *markdown])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[0] == "primary_backup with epochs=1"
+    assert "epochs" not in result.stdout.splitlines()[2 if markdown else 1]
+
+
 def test_fault_budgets_are_a_dimension():
     result = CliRunner().invoke(main, [
         "sweep", "primary_backup", "-p", "fsync=false,true",
