@@ -30,7 +30,8 @@ What reaches stable storage when, by parameter ``fsync``:
     and every term and vote, fsync before replying, as under ``always``.
     So an acknowledged entry is on the disk of a majority (checked
     exhaustively with two terms; counting the leader's unsynced entry
-    breaks it in six steps: see tests/test_raft_variants.py).
+    breaks it six steps after the initial state: see
+    tests/test_raft_variants.py).
 
 ``rejoin`` (under ``log_async`` or ``never``): ``immediate`` (Figure 2:
 carry on after a restart); ``abstain``: a restarted server neither stands,
