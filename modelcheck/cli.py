@@ -69,7 +69,13 @@ def _field_list(ctx: click.Context, param: click.Parameter,
 
 
 def _engine_options(command: Callable[..., None]) -> Callable[..., None]:
-    """--store and --memory, shared by check and sweep."""
+    """--store, --memory and --por, shared by check and sweep."""
+    command = click.option(
+        "--por/--no-por", default=None,
+        help="Partial-order reduction by sleep sets: do not take a step again where it "
+        "commutes with one already taken. The same states at the same depths, fewer steps. "
+        "Default: on for actor specs checking invariants in one process.",
+    )(command)
     command = click.option(
         "--memory", callback=_memory_size, metavar="SIZE",
         help="Stop cleanly (incomplete) before the search uses more memory than this, "
@@ -258,6 +264,7 @@ def check(
     verify_pruning: bool,
     store: str,
     memory: int | None,
+    por: bool | None,
     checkpoint: str | None,
     checkpoint_every: float,
     quiet: bool,
@@ -283,7 +290,7 @@ def check(
     progress = ProgressLine(quiet=quiet)
     options = Options(writes, faults, minimize, max_depth, max_states, time_limit, deadlock,
                       symmetry, only, store, memory, checkpoint, checkpoint_every, workers,
-                      backend, address, unreachable, ghosts, reads, prune)
+                      backend, address, unreachable, ghosts, reads, prune, por)
     verifying = [flag for flag, on in (("--verify-symmetry", verify_symmetry),
                                        ("--verify-pruning", verify_pruning)) if on]
     if verifying and as_json:
@@ -594,7 +601,7 @@ def sweep_command(
     reads: int | None, only: tuple[str, ...], max_depth: int | None, max_states: int | None,
     time_limit: float | None, unreachable: int | None, workers: int, backend: str,
     address: str | None, markdown: bool, as_json: bool, store: str, memory: int | None,
-    debug: bool,
+    por: bool | None, debug: bool,
 ) -> None:
     """Check SPEC at every combination of parameter values and fault budgets.
 
@@ -619,7 +626,7 @@ def sweep_command(
     options = Options(writes=writes, max_depth=max_depth, max_states=max_states,
                       time_limit=time_limit, only=only, store=store, memory=memory,
                       workers=workers, backend=backend, address=address,
-                      unreachable=unreachable, reads=reads)
+                      unreachable=unreachable, reads=reads, por=por)
 
     def report(row) -> None:
         where = " ".join(f"{k}={v}" for k, v in row.params.items())

@@ -114,7 +114,8 @@ def replay_committed(spec: str, example: Counterexample, path: Path) -> Report:
         prop = data["property"]
         _start, _choices, states = follow_json_trace(model, data["trace"], name=name)
         stats = Stats(distinct_states=data["distinct_states"], kept_states=data["kept_states"],
-                      transitions=data["transitions"], depth=data["depth"])
+                      transitions=data["transitions"], skipped=data["steps_skipped"],
+                      depth=data["depth"])
     except (OSError, ValueError, KeyError, TypeError, ReplayError) as exc:
         raise SpecError(f"gallery: {path} cannot be replayed: {exc}") from None
     checked = example.options.only or (*model.invariants(), *model.recoverables())

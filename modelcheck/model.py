@@ -9,7 +9,10 @@ immutable and hashable; the explorer relies on it to deduplicate them.
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from modelcheck.engine.sleep import SleepRules
 
 State = Hashable
 Predicate = Callable[[Any, Any], bool]
@@ -114,6 +117,12 @@ class Model:
         orbit's representative under ``symmetry``; actor specs may also
         prune stale messages first (modelcheck.actors.stale)."""
         return self.canonical if symmetry else None
+
+    def sleep_rules(self, symmetry: bool) -> SleepRules | None:
+        """Which steps commute, for sleep sets (modelcheck.engine.sleep), with
+        states reduced as ``reduction(symmetry)`` does; None (the default):
+        the model does not say, and the search takes every step."""
+        return None
 
     def describe_state(self, state: State) -> dict[str, Any]:
         """Named fields of a state, for traces.  Override for nicer output."""

@@ -65,6 +65,7 @@ class Report:
             "kept_states": s.kept_states,
             "reduction": round(s.reduction, 2),
             "transitions": s.transitions,
+            "steps_skipped": s.skipped,
             "depth": s.depth,
             "seconds": round(s.seconds, 3),
             "states_per_second": round(s.states_per_second),
@@ -113,7 +114,10 @@ class Report:
             counts += " once stale messages are pruned"
         if s.kept_states != s.distinct_states:
             counts += f" ({s.kept_states:,} kept under symmetry, {s.reduction:,.1f}x reduction)"
-        counts += f", {s.transitions:,} transitions, depth {s.depth}"
+        counts += f", {s.transitions:,} transitions"
+        if s.skipped:
+            counts += f" ({s.skipped:,} more skipped by sleep sets)"
+        counts += f", depth {s.depth}"
         if timing:
             counts += f", {s.seconds:.2f} s, {s.states_per_second:,.0f} states/s"
         lines.append(counts)

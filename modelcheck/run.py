@@ -68,6 +68,8 @@ class Options:
     #: wherever the spec says which messages a node ignores, except with
     #: --deadlock and --unreachable.
     prune: bool | None = None
+    #: Sleep sets (modelcheck.engine.sleep).  None: wherever they apply.
+    por: bool | None = None
 
     def command_line(self) -> list[str]:
         """These options as ``modelcheck check`` arguments."""
@@ -88,6 +90,8 @@ class Options:
             args.append("--ghosts")
         if self.prune is not None:
             args.append("--prune" if self.prune else "--no-prune")
+        if self.por is not None:
+            args.append("--por" if self.por else "--no-por")
         return args
 
 
@@ -127,11 +131,33 @@ def _pruning(options: Options) -> bool | None:
     return False
 
 
+def _sleeping(model: Model, options: Options) -> bool:
+    """Whether the search skips steps by sleep sets: ``--por``, or by default
+    wherever they apply (a spec that says which steps commute, invariants
+    only, one process)."""
+    if options.por is False:
+        return False
+    recoverables = [p for p in model.recoverables() if not options.only or p in options.only]
+    cannot = (
+        "the checker cannot tell which of this spec's steps commute (it can for actor "
+        "specs that do not override successors)"
+        if model.sleep_rules(False) is None else
+        "sleep sets do not run with --workers or --backend ray yet"
+        if options.workers > 1 or options.backend != "processes" else
+        "checkpoints do not save sleep sets yet" if options.checkpoint is not None else
+        f"@recoverable properties ({', '.join(recoverables)}) need every step: "
+        "use --only to check the invariants alone" if recoverables else None)
+    if cannot is not None and options.por:
+        raise SpecError(f"--por: {cannot}")
+    return cannot is None
+
+
 def run(
     spec: str, params: Sequence[str], options: Options, progress: Progress | None = None
 ) -> Report:
     """Check ``spec`` with ``-p`` style ``params``; raises SpecError on bad input."""
     name, model, values = build(spec, params, options)
+    sleep = _sleeping(model, options)
     search: Callable[..., Outcome] = explore
     if options.workers > 1 or options.backend != "processes":
         search = partial(explore_on_workers, recipe=_recipe(model, params, options),
@@ -163,6 +189,7 @@ def run(
         store=options.store,
         memory=options.memory if options.memory is not None else default_limit(),
         checkpoint=checkpoint,
+        **({"sleep": True} if sleep else {}),
     )
     checked = options.only or (*model.invariants(), *model.recoverables())
     return Report(name, values, model, outcome, checked)

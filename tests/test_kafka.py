@@ -36,7 +36,10 @@ def model(*params, faults=None, writes=None, **mutations):
 
 @cache
 def outcome(*params, faults=None, writes=None, only=()):
-    return explore(model(*params, faults=faults, writes=writes), symmetry=True, only=only)
+    """The search `check` makes: with sleep sets when only invariants are checked."""
+    searched = model(*params, faults=faults, writes=writes)
+    invariants_only = bool(only) and not set(only) & set(searched.recoverables())
+    return explore(searched, symmetry=True, only=only, sleep=invariants_only)
 
 
 def story(result, *params, faults=None):

@@ -41,6 +41,7 @@ from modelcheck.actors.cluster import Cluster, steps_of
 from modelcheck.actors.stale import StaleMessages, declares_rule
 from modelcheck.actors.symmetry import NodeSymmetry
 from modelcheck.actors.faults import FaultBudget
+from modelcheck.actors.independence import ActorSleepRules
 from modelcheck.actors.links import Links, semantics
 from modelcheck.actors.network import Bag, Message, connected
 from modelcheck.actors.roles import lay_out, single, suffers
@@ -618,6 +619,14 @@ class Protocol(Model):
             canonical = self.canonical
             return lambda s: canonical(prune(s))
         return lambda s: (prune(s), 1)
+
+    def sleep_rules(self, symmetry: bool) -> ActorSleepRules | None:
+        """Which steps commute (modelcheck.actors.independence); None for a
+        spec that overrides ``successors``: its steps are no longer only
+        the actor layer's, so nothing is known of them."""
+        if type(self).successors is not Protocol.successors:
+            return None
+        return ActorSleepRules(self, symmetry)
 
     def pruner(self) -> Callable[[GlobalState], GlobalState]:
         """Takes a state's stale messages out while pruning is on, else

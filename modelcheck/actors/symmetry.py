@@ -83,6 +83,7 @@ class NodeSymmetry:
         self._bags: dict[tuple[tuple[Message, ...], tuple[int, ...]], tuple[Message, ...]] = {}
         self._keys: dict[Any, Any] = {}
         self._identity = list(range(len(node_names)))
+        self._identity_perm = tuple(self._identity)
 
     def _mapping(self, perm: tuple[int, ...]) -> dict[str, str]:
         names = self._mappings.get(perm)
@@ -168,6 +169,13 @@ class NodeSymmetry:
                 tuple(sorted(isolated)), self._key(shared))
 
     def canonical(self, state: tuple) -> tuple[tuple, int]:
+        best, size, _perm = self.canonical_renaming(state)
+        return best, size
+
+    def canonical_renaming(self, state: tuple) -> tuple[tuple, int, tuple[int, ...]]:
+        """The orbit's representative, the orbit's size, and a permutation
+        that takes ``state`` to the representative (sleep sets rename the
+        steps they carry with it: modelcheck.engine.sleep)."""
         nodes, bag, isolated, _client, _used, shared = state
         traffic = self._traffic_of(bag)
         # The role comes first: sorting never moves a node out of its role's places.
@@ -188,18 +196,22 @@ class NodeSymmetry:
             for position, i in enumerate(order):
                 perm[i] = position
             if perm == self._identity:
-                return state, self._group_order
-            return self.permute(state, tuple(perm)), self._group_order
-        images: dict[tuple, int] = {}
+                return state, self._group_order, self._identity_perm
+            moved = tuple(perm)
+            return self.permute(state, moved), self._group_order, moved
+        images: dict[tuple, tuple[int, tuple[int, ...]]] = {}
         for arrangement in product(*(permutations(g) for g in groups)):
             perm = [0] * len(nodes)
             for position, i in enumerate(i for group in arrangement for i in group):
                 perm[i] = position
-            image = self.permute(state, tuple(perm))
-            images[image] = images.get(image, 0) + 1
-        if len(images) == 1:
-            (best, automorphisms), = images.items()
-        else:
-            best = min(images, key=self.image_key)
-            automorphisms = images[best]
-        return best, self._group_order // automorphisms
+            moved = tuple(perm)
+            image = self.permute(state, moved)
+            count, first = images.get(image, (0, moved))
+            images[image] = (count + 1, first)
+        best = min(images, key=self.image_key) if len(images) > 1 else next(iter(images))
+        automorphisms, perm_to_best = images[best]
+        return best, self._group_order // automorphisms, perm_to_best
+
+    def renamed(self, value: Any, perm: tuple[int, ...]) -> Any:
+        """``value`` with its nodes renamed by ``perm`` (memoised)."""
+        return self._rename(value, perm)

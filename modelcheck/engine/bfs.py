@@ -18,6 +18,7 @@ from typing import Any
 from modelcheck import interrupt
 from modelcheck.engine.checkpoint import Checkpoint, Position
 from modelcheck.engine.memory import collector_paused, rss
+from modelcheck.engine.sleep import SleepSets
 from modelcheck.engine.visited import Canonical, ExactVisited, FingerprintVisited
 from modelcheck.errors import SpecError
 from modelcheck.model import Model
@@ -37,6 +38,9 @@ class Stats:
     #: States actually stored: one per orbit under symmetry.
     kept_states: int = 0
     transitions: int = 0
+    #: Steps not taken because a sleep set showed them to commute with a
+    #: step taken (modelcheck.engine.sleep); None: no sleep sets.
+    skipped: int | None = None
     #: Number of BFS levels seen, the initial states being level 1 (as TLC).
     depth: int = 0
     seconds: float = 0.0
@@ -91,6 +95,7 @@ def explore(
     store: str = "exact",
     memory: int | None = None,
     checkpoint: Checkpoint | None = None,
+    sleep: bool = False,
 ) -> Outcome:
     """Explore every reachable state of ``model`` breadth-first.
 
@@ -102,19 +107,21 @@ def explore(
     ``progress`` is called with the running Stats about once per thousand
     expanded states, ``store`` is ``exact`` or ``fingerprint`` (see
     ``engine.visited``), ``memory`` a limit in bytes on the resident set,
-    and ``checkpoint`` (fingerprint store only) saves the search from time
-    to time, or resumes the one it holds.  Raises
+    ``checkpoint`` (fingerprint store only) saves the search from time
+    to time, or resumes the one it holds, and ``sleep`` skips steps that
+    commute with steps taken (``engine.sleep``; invariants only).  Raises
     ``SpecError`` when the spec misbehaves (an action or invariant raises, a
     state is unhashable or mutable).
     """
     with collector_paused():
         invariants, recoverables = _selected(model, only)
         canonical = model.reduction(symmetry)
+        sleeping = _sleep_sets(model, symmetry, recoverables) if sleep else None
         visited = _visited_store(store, model, canonical, recoverables, memory, checkpoint)
         try:
             return _search(model, invariants, recoverables, max_depth, max_states, time_limit,
                            deadlock, symmetry, canonical, progress, memory, visited, store,
-                           checkpoint)
+                           checkpoint, sleeping)
         finally:
             visited.close()
 
@@ -138,6 +145,17 @@ def _visited_store(store: str, model: Model, canonical: Canonical | None,
         )
     return FingerprintVisited(model, canonical, memory, checkpoint.directory,
                               fresh=checkpoint.saved is None)
+
+
+def _sleep_sets(model: Model, symmetry: bool, recoverables: Properties) -> SleepSets | None:
+    """Sleep sets for this search, or None where the model declares no rules."""
+    if recoverables:
+        raise SpecError(
+            f"sleep sets skip steps that @recoverable properties need "
+            f"({', '.join(name for name, _ in recoverables)}): check them with --no-por, "
+            "or use --only to check the invariants alone")
+    rules = model.sleep_rules(symmetry)
+    return SleepSets(rules) if rules is not None else None
 
 
 def _in_original_names(
@@ -195,6 +213,7 @@ def _search(
     visited: ExactVisited | FingerprintVisited,
     store: str,
     checkpoint: Checkpoint | None,
+    sleeping: SleepSets | None,
 ) -> Outcome:
     started = time.perf_counter()
     stats = Stats()
@@ -211,6 +230,8 @@ def _search(
         stats.kept_states = visited.kept
         stats.distinct_states = represented
         stats.seconds = time.perf_counter() - started
+        if sleeping is not None:
+            stats.skipped = sleeping.skipped
         if checkpoint is not None and checkpoint.generation:
             kw["checkpoint"] = str(checkpoint.directory)
         if "path" in kw:
@@ -285,6 +306,9 @@ def _search(
     memory_cap = memory if memory is not None else float("inf")
     kept = visited.kept
     add = visited.add
+    # With sleep sets, the reduction also says how it renamed each state.
+    reduce = canonical if sleeping is None else sleeping.reduce
+    key, added_key = visited.key, visited.added_key
     while visited.level_size():
         at_depth_limit = max_depth is not None and stats.depth >= max_depth
         full = at_depth_limit or kept >= cap
@@ -294,15 +318,17 @@ def _search(
         try:
             for ref, state in visited.level(skip):
                 before = transitions
-                for action, (_label, nxt) in enumerate(successors(state)):
+                steps = (enumerate(successors(state)) if sleeping is None
+                         else sleeping.steps(state, key))
+                for action, (_label, nxt) in steps:
                     transitions += 1
                     # Stuttering steps are common in TLA-style specs: skip
                     # them before paying for a hash.
                     if nxt is state:
                         continue
                     size = 1
-                    if canonical is not None:
-                        nxt, size = canonical(nxt)
+                    if reduce is not None:
+                        nxt, size = reduce(nxt)
                     if into is not None:
                         into.setdefault(nxt, []).append(state)
                     # A new state past a limit means the search cannot finish.
@@ -314,7 +340,10 @@ def _search(
                             save_checkpoint(in_level, represented, before, expanded)
                         limit = "max-depth" if at_depth_limit else "max-states"
                         return finish(represented, "incomplete", limit=limit)
-                    if not add(nxt, ref, action):
+                    new = add(nxt, ref, action)
+                    if sleeping is not None:
+                        sleeping.arrived(added_key(nxt), new)
+                    if not new:
                         continue
                     kept += 1
                     full = kept >= cap
@@ -324,7 +353,8 @@ def _search(
                         stats.depth += 1
                         return finish(represented, "violation", property=broken,
                                       path=visited.newest())
-                if deadlock and transitions == before:
+                if deadlock and transitions == before and not (
+                        sleeping is not None and sleeping.skipped_here):
                     stats.transitions = transitions
                     return finish(represented, "violation", property="deadlock", path=ref)
                 expanded += 1
@@ -355,6 +385,8 @@ def _search(
             real = real_path_to(ref)
             raise diagnose_failure(model, real[-1], real, exc) from exc
         skip = 0
+        if sleeping is not None:
+            sleeping.end_level()
         if visited.end_level():
             sample_checks()
             stats.depth += 1

@@ -72,6 +72,16 @@ class ExactVisited:
     def __contains__(self, state: Hashable) -> bool:
         return state in self.parents
 
+    @staticmethod
+    def key(state: Hashable) -> Hashable:
+        """What the store files ``state`` under."""
+        return state
+
+    @staticmethod
+    def added_key(state: Hashable) -> Hashable:
+        """What the store filed ``state``, just given to ``add``, under."""
+        return state
+
     def newest(self) -> Hashable:
         return self._newest
 
@@ -127,6 +137,7 @@ class FingerprintVisited:
         self._own_dir = workdir is None
         self.dir = Path(tempfile.mkdtemp(prefix="modelcheck-")) if workdir is None else workdir
         self.seen = FingerprintSet(values=bool(recoverables))
+        self._added_fp = 0
         # For @recoverable properties (see recover.py): each state's number
         # by fingerprint (in ``seen``), every step as (from, to) numbers, and
         # per property whether it holds in each state.
@@ -161,7 +172,7 @@ class FingerprintVisited:
         return True
 
     def add(self, state: Hashable, parent: int, action: int) -> bool:
-        fp = fingerprint(state)
+        fp = self._added_fp = fingerprint(state)
         if self._recoverables:
             number = self.kept
             known = self.seen.insert(fp, number)
@@ -207,6 +218,15 @@ class FingerprintVisited:
 
     def __contains__(self, state: Hashable) -> bool:
         return fingerprint(state) in self.seen
+
+    @staticmethod
+    def key(state: Hashable) -> int:
+        """What the store files ``state`` under: its fingerprint."""
+        return fingerprint(state)
+
+    def added_key(self, state: Hashable) -> int:
+        """What the store filed ``state``, just given to ``add``, under."""
+        return self._added_fp
 
     def newest(self) -> int:
         return self.kept - 1
